@@ -1,0 +1,44 @@
+"""photoservice: the photo-upload backend of a contractor platform."""
+import logging
+
+from flask import Flask
+
+from . import settings
+from .auth import SECURITY_SCHEMES
+from .errors import ErrorSchema, register_error_handlers
+from .extensions import api, db, migrate
+
+API_SPEC = {
+    "API_TITLE": "photoservice",
+    "API_VERSION": "1.0",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+}
+
+
+def create_app(config=None):
+    """Build the Flask app; `config` overrides settings read from the environment."""
+    app = Flask(__name__)
+    app.config.update(API_SPEC)
+    app.config.update(settings.from_environ())
+    app.config.update(config or {})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
+    api.ERROR_SCHEMA = ErrorSchema
+    api.init_app(app)
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    register_error_handlers(app)
+
+    from .photos.routes import blp as photos_blp
+    api.register_blueprint(photos_blp)
+
+    from .cli import register_commands
+    register_commands(app)
+    return app
+

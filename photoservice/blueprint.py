@@ -1,0 +1,30 @@
+"""The Blueprint every resource uses: 400 for bad input, one error shape."""
+import json
+
+from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest import abort
+from webargs import core
+from webargs.flaskparser import FlaskParser
+
+
+class ArgumentsParser(FlaskParser):
+    """webargs' Flask parser with RoofLink's 400 and clear body errors."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        if not req.content_length and not req.data:
+            return core.missing
+        if not core.is_json(req.mimetype):
+            abort(415, message="Request body must be JSON (Content-Type: application/json).")
+        try:
+            return core.parse_json(req.get_data(cache=True))
+        except RecursionError:
+            raise json.JSONDecodeError("Nested too deeply", "{", 0) from None
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        abort(400, message=f"Invalid JSON body: {error.msg}.", errors={"json": [error.msg]})
+
+
+class Blueprint(SmorestBlueprint):
+    ARGUMENTS_PARSER = ArgumentsParser()

@@ -1,0 +1,49 @@
+"""Object keys and content types derived from a photo's display name."""
+import posixpath
+import secrets
+
+from slugify import slugify
+
+SLUG_MAX_LENGTH = 100
+
+# Extension -> content type for what phones and cameras produce.
+IMAGE_TYPES = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
+    ".webp": "image/webp", ".heic": "image/heic", ".heif": "image/heif", ".tif": "image/tiff",
+    ".tiff": "image/tiff", ".bmp": "image/bmp", ".dng": "image/x-adobe-dng",
+}
+VIDEO_TYPES = {
+    ".mp4": "video/mp4", ".mov": "video/quicktime", ".m4v": "video/x-m4v", ".3gp": "video/3gpp",
+    ".webm": "video/webm", ".avi": "video/x-msvideo", ".mkv": "video/x-matroska",
+}
+
+
+def media_kind(is_video):
+    """The top-level MIME type an upload must have."""
+    return "video" if is_video else "image"
+
+
+def _fallback_slug(is_video):
+    return "video" if is_video else "photo"
+
+
+def object_key(name, is_video):
+    """`<slug>_<8 hex><ext>`: e.g. `front-roof-damage_a1b2c3d4.jpg`.
+
+    The slug is lowercase ASCII with hyphens (unicode transliterated), never
+    empty and never a path; the extension is the name's own when it fits the
+    media kind, else `.jpg` for photos and `.mp4` for videos.
+    """
+    stem, ext = posixpath.splitext(name.strip())
+    known = VIDEO_TYPES if is_video else IMAGE_TYPES
+    ext = ext.lower()
+    if ext not in known:
+        stem, ext = name, (".mp4" if is_video else ".jpg")
+    slug = slugify(stem, max_length=SLUG_MAX_LENGTH, word_boundary=True) or _fallback_slug(is_video)
+    return f"{slug}_{secrets.token_hex(4)}{ext}"
+
+
+def content_type_for(key, is_video):
+    """The Content-Type a key's extension implies."""
+    ext = posixpath.splitext(key)[1]
+    return (VIDEO_TYPES if is_video else IMAGE_TYPES)[ext]

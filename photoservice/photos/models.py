@@ -1,0 +1,60 @@
+"""The photo: a record created before its file reaches the store."""
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..models_base import CompanyOwned, JSONDocument, UTCDateTime, utcnow
+
+
+class PhotoStatus(str, enum.Enum):
+    PENDING_UPLOAD = "pending_upload"
+    UPLOADED = "uploaded"
+
+
+def _reference(table):
+    # A deleted job or line item detaches its photos rather than deleting evidence.
+    return mapped_column(ForeignKey(f"{table}.id", ondelete="SET NULL"), index=True)
+
+
+class Photo(CompanyOwned, db.Model):
+    __tablename__ = "photos"
+    __table_args__ = (
+        # Offline clients retry creates: one photo per (company, client_id).
+        UniqueConstraint("company_id", "client_id"),
+    )
+
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(150))
+    description: Mapped[str | None] = mapped_column(Text)
+    job_id: Mapped[int | None] = _reference("jobs")
+    job_inspection_line_item_id: Mapped[int | None] = _reference("job_inspection_line_items")
+    estimate_line_item_id: Mapped[int | None] = _reference("estimate_line_items")
+    supplemental_line_item_id: Mapped[int | None] = _reference("supplemental_line_items")
+    change_order_line_item_id: Mapped[int | None] = _reference("change_order_line_items")
+    tags: Mapped[list] = mapped_column(JSONDocument, default=list)
+    related_to: Mapped[list] = mapped_column(JSONDocument, default=list)
+    exif: Mapped[dict | None] = mapped_column(JSONDocument)
+    is_video: Mapped[bool] = mapped_column(Boolean, default=False)
+    client_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default=PhotoStatus.PENDING_UPLOAD.value)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    etag: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    location: Mapped[dict | None] = mapped_column(JSONDocument)
+
+    # Set by services for a response only; never stored.
+    upload_url = None
+    download_url = None
+
+    @property
+    def is_uploaded(self):
+        return self.status == PhotoStatus.UPLOADED.value

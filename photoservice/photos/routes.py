@@ -1,0 +1,48 @@
+"""HTTP endpoints of the photo upload flow (`/light/photos/`)."""
+from flask.views import MethodView
+
+from ..auth import SECURITY, authenticate, current_caller
+from ..blueprint import Blueprint
+from . import services
+from .schemas import (PhotoCreatedSchema, PhotoCreateSchema, PhotoDetailSchema,
+                      PhotoListQuerySchema, PhotoPageSchema, PhotoSchema)
+
+blp = Blueprint("photos", __name__, url_prefix="/light/photos", description="Photos and their uploads.")
+blp.before_request(authenticate)
+
+
+@blp.route("/")
+class Photos(MethodView):
+    @blp.arguments(PhotoListQuerySchema, location="query")
+    @blp.response(200, PhotoPageSchema)
+    @blp.doc(security=SECURITY)
+    def get(self, args):
+        """List uploaded photos visible to the caller"""
+        return services.list_photos(current_caller(), args)
+
+    @blp.arguments(PhotoCreateSchema)
+    @blp.response(201, PhotoCreatedSchema)
+    @blp.alt_response(200, schema=PhotoCreatedSchema,
+                      description="A create repeated with a known client_id: the existing photo.")
+    @blp.doc(security=SECURITY)
+    def post(self, data):
+        """Create a photo (step 1: returns a presigned S3 POST)"""
+        return services.create_photo(current_caller(), data)
+
+
+@blp.route("/<int:photo_id>/")
+class PhotoById(MethodView):
+    @blp.response(200, PhotoDetailSchema)
+    @blp.doc(security=SECURITY)
+    def get(self, photo_id):
+        """Get one photo, with a download link once uploaded"""
+        return services.get_photo(current_caller(), photo_id)
+
+
+@blp.route("/<int:photo_id>/uploaded/")
+class PhotoUploaded(MethodView):
+    @blp.response(200, PhotoSchema)
+    @blp.doc(security=SECURITY)
+    def put(self, photo_id):
+        """Finalize an upload (step 3: the file is in the store)"""
+        return services.finalize_upload(current_caller(), photo_id)

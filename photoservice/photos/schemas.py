@@ -1,0 +1,140 @@
+"""What clients send to and receive from the photo endpoints."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ..fields import Id, JSONObject, Text
+from .models import PhotoStatus
+
+# The earliest and latest capture times accepted, in Unix milliseconds. The lower
+# bound (1973) also catches a timestamp sent in seconds by mistake.
+EXIF_TIMESTAMP_RANGE = (100_000_000_000, 4_102_444_800_000)
+
+# Body field -> Photo attribute for every reference a photo can carry.
+REFERENCE_FIELDS = {
+    "job": "job_id",
+    "job_inspection_line_item": "job_inspection_line_item_id",
+    "estimate_line_item": "estimate_line_item_id",
+    "supplemental_line_item": "supplemental_line_item_id",
+    "change_order_line_item": "change_order_line_item_id",
+}
+
+
+def _validate_exif(exif):
+    if "timestamp" not in exif:
+        return
+    stamp = exif["timestamp"]
+    low, high = EXIF_TIMESTAMP_RANGE
+    if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or not low <= stamp <= high:
+        raise ma.ValidationError("timestamp must be a Unix time in milliseconds (a number).")
+
+
+def _validate_tag(tag):
+    if not tag.strip():
+        raise ma.ValidationError("Tags must not be blank.")
+
+
+class PhotoCreateSchema(ma.Schema):
+    """Photo creation payload: `name` is required, every other field optional."""
+
+    name = Text(required=True, validate=validate.Length(1, 150),
+                metadata={"description": "Display name of the photo.", "example": "Front roof damage"})
+    description = Text(allow_none=True, validate=validate.Length(max=10_000))
+    job = Id(allow_none=True)
+    job_inspection_line_item = Id(
+        allow_none=True, metadata={"description": "Links the photo to the inspection's parent job."})
+    estimate_line_item = Id(allow_none=True)
+    supplemental_line_item = Id(allow_none=True)
+    change_order_line_item = Id(allow_none=True)
+    tags = fields.List(Text(validate=[validate.Length(1, 100), _validate_tag]),
+                       load_default=list, validate=validate.Length(max=100))
+    related_to = fields.List(Text(validate=validate.Length(max=255)),
+                             load_default=list, validate=validate.Length(max=25))
+    exif = JSONObject(allow_none=True, validate=_validate_exif, metadata={
+        "description": "EXIF metadata from the client. `timestamp` (Unix ms) sets the capture "
+                       "date; GPS data is reverse-geocoded.",
+        "example": {"timestamp": 1732790400000, "GPSLatitude": 40.7128, "GPSLongitude": -74.006}})
+    is_video = fields.Boolean(load_default=False)
+    client_id = Text(allow_none=True, validate=validate.Length(1, 255), metadata={
+        "description": "The client's id for an offline-created record; repeating a create "
+                       "with it returns the same photo."})
+
+    @ma.post_load
+    def normalise(self, data, **kwargs):
+        data["name"] = data["name"].strip() or data["name"]
+        # Tags are a set: trimmed, first spelling kept, order preserved.
+        data["tags"] = list(dict.fromkeys(tag.strip() for tag in data["tags"]))
+        return data
+
+
+class LocationSchema(ma.Schema):
+    address = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    state = fields.String(allow_none=True)
+    postal_code = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    country_code = fields.String(allow_none=True)
+
+
+class UploadPolicySchema(ma.Schema):
+    url = fields.String(required=True, metadata={"description": "Form action for the upload."})
+    fields = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                         metadata={"description": "Send each as a form field, then the file."})
+
+
+class PhotoSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String(allow_none=True)
+    job = fields.Integer(attribute="job_id", allow_none=True)
+    job_inspection_line_item = fields.Integer(attribute="job_inspection_line_item_id", allow_none=True)
+    estimate_line_item = fields.Integer(attribute="estimate_line_item_id", allow_none=True)
+    supplemental_line_item = fields.Integer(attribute="supplemental_line_item_id", allow_none=True)
+    change_order_line_item = fields.Integer(attribute="change_order_line_item_id", allow_none=True)
+    tags = fields.List(fields.String())
+    related_to = fields.List(fields.String())
+    exif = fields.Dict(allow_none=True)
+    is_video = fields.Boolean()
+    client_id = fields.String(allow_none=True)
+    status = fields.String(validate=validate.OneOf([s.value for s in PhotoStatus]))
+    created_by = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    uploaded_at = fields.AwareDateTime(allow_none=True)
+    captured_at = fields.AwareDateTime(allow_none=True)
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    location = fields.Nested(LocationSchema, allow_none=True)
+    key = fields.String()
+    content_type = fields.String(allow_none=True)
+    size = fields.Integer(allow_none=True)
+
+
+class PhotoDetailSchema(PhotoSchema):
+    download_url = fields.String(allow_none=True, metadata={
+        "description": "Short-lived download link; null until the photo is uploaded."})
+
+
+class PhotoCreatedSchema(PhotoSchema):
+    upload_url = fields.Nested(UploadPolicySchema, allow_none=True, metadata={
+        "description": "S3 presigned POST; null once the photo is uploaded."})
+
+
+class PhotoListQuerySchema(ma.Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
+    page_size = fields.Integer(load_default=10, validate=validate.Range(1, 100))
+    job = Id(strict=False)
+    job_inspection_line_item = Id(strict=False)
+    estimate_line_item = Id(strict=False)
+    supplemental_line_item = Id(strict=False)
+    change_order_line_item = Id(strict=False)
+    exclude_job_inspection_line_item = Id(strict=False)
+    tags = fields.List(Text(validate=validate.Length(1, 100)), metadata={
+        "description": "Repeat to require several tags: photos carrying every one are listed."})
+    is_video = fields.Boolean()
+
+
+class PhotoPageSchema(ma.Schema):
+    count = fields.Integer(required=True)
+    next = fields.String(allow_none=True, required=True)
+    previous = fields.String(allow_none=True, required=True)
+    results = fields.List(fields.Nested(PhotoSchema), required=True)

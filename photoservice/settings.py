@@ -1,0 +1,68 @@
+"""Settings, read from the environment with embedded development defaults.
+
+Every setting here is documented in the README. The defaults are the ones
+`make dev` runs on, so `flask --app wsgi …` run from the repository root with
+no environment talks to the same SQLite database and SeaweedFS as `make dev`.
+"""
+import json
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_DIR = PROJECT_ROOT / ".dev"
+DEV_S3_CREDENTIALS = DEV_DIR / "s3" / "credentials.json"
+
+
+def database_url(environ):
+    """The SQLAlchemy URL, with Heroku's `postgres://` scheme fixed."""
+    url = environ.get("DATABASE_URL") or f"sqlite:///{DEV_DIR / 'photoservice.db'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def dev_s3_credentials():
+    """The credentials `make dev` generated for its SeaweedFS, or (None, None)."""
+    try:
+        data = json.loads(DEV_S3_CREDENTIALS.read_text())
+    except (OSError, ValueError):
+        return None, None
+    return data.get("access_key"), data.get("secret_key")
+
+
+def _int(environ, name, default):
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise RuntimeError(f"setting {name} must be an integer, got {raw!r}") from None
+
+
+def from_environ(environ=None):
+    """Build the Flask config mapping from an environment mapping."""
+    environ = os.environ if environ is None else environ
+    dev_key, dev_secret = dev_s3_credentials()
+    s3_endpoint = environ.get("S3_ENDPOINT_URL", "http://127.0.0.1:8333")
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url(environ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": environ.get("REDIS_URL", ""),
+        "S3_ENDPOINT_URL": s3_endpoint,
+        "S3_PUBLIC_ENDPOINT_URL": environ.get("S3_PUBLIC_ENDPOINT_URL", s3_endpoint),
+        "S3_BUCKET": environ.get("S3_BUCKET", "photos"),
+        "AWS_ACCESS_KEY_ID": environ.get("AWS_ACCESS_KEY_ID", dev_key),
+        "AWS_SECRET_ACCESS_KEY": environ.get("AWS_SECRET_ACCESS_KEY", dev_secret),
+        "AWS_REGION": environ.get("AWS_REGION", "us-east-1"),
+        "PHOTO_UPLOAD_MAX_BYTES": _int(environ, "PHOTO_UPLOAD_MAX_BYTES", 100 * 1024 * 1024),
+        "PHOTO_UPLOAD_EXPIRES": _int(environ, "PHOTO_UPLOAD_EXPIRES", 3600),
+        "PHOTO_DOWNLOAD_EXPIRES": _int(environ, "PHOTO_DOWNLOAD_EXPIRES", 900),
+        "GEOCODER": environ.get("GEOCODER", "offline"),
+        "API_RATE_LIMIT": environ.get("API_RATE_LIMIT", "5/second"),
+        "PORT": _int(environ, "PORT", 5000),
+        # JSON bodies of this API are small; anything larger is refused with 413.
+        "MAX_CONTENT_LENGTH": _int(environ, "MAX_REQUEST_BYTES", 256 * 1024),
+    }

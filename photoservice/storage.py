@@ -1,0 +1,102 @@
+"""The S3 object store: presigned POST policies, HEAD and download URLs.
+
+Plain functions over plain values. One boto3 client per process (creating
+one costs ~110 ms), made lazily so forked workers never share a connection pool.
+"""
+import logging
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from flask import current_app
+
+from .errors import DependencyUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    content_type: str
+    etag: str
+
+
+@lru_cache(maxsize=8)
+def _client(pid, endpoint_url, region, access_key, secret_key):
+    # `pid` is part of the cache key: a forked child builds its own client.
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            connect_timeout=3,
+            read_timeout=10,
+            retries={"mode": "standard", "max_attempts": 2},
+        ),
+    )
+
+
+def client(public=False):
+    """The store client; `public=True` signs URLs for the address phones reach."""
+    config = current_app.config
+    endpoint = config["S3_PUBLIC_ENDPOINT_URL" if public else "S3_ENDPOINT_URL"]
+    return _client(
+        os.getpid(), endpoint, config["AWS_REGION"],
+        config["AWS_ACCESS_KEY_ID"], config["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def upload_policy(key, content_type, media):
+    """A presigned POST for exactly `key`: size-capped, `media/*` only, expiring.
+
+    `content_type` is sent as a form field so a client that posts every field
+    as given succeeds; the policy still admits any `media/` subtype.
+    """
+    config = current_app.config
+    return client(public=True).generate_presigned_post(
+        Bucket=config["S3_BUCKET"],
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[
+            ["content-length-range", 1, config["PHOTO_UPLOAD_MAX_BYTES"]],
+            ["starts-with", "$Content-Type", f"{media}/"],
+        ],
+        ExpiresIn=config["PHOTO_UPLOAD_EXPIRES"],
+    )
+
+
+def stat_object(key):
+    """Size, type and ETag of a stored object, or None if it is not there."""
+    try:
+        head = client().head_object(Bucket=current_app.config["S3_BUCKET"], Key=key)
+    except ClientError as error:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 404 or error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+            return None
+        log.error("object store refused HEAD %s: %s", key, error)
+        raise DependencyUnavailable("The object store is unavailable; try again shortly.") from error
+    except BotoCoreError as error:
+        log.error("object store unreachable for HEAD %s: %s", key, error)
+        raise DependencyUnavailable("The object store is unavailable; try again shortly.") from error
+    return StoredObject(
+        size=head["ContentLength"],
+        content_type=head.get("ContentType", ""),
+        etag=head.get("ETag", "").strip('"'),
+    )
+
+
+def download_url(key):
+    """A short-lived presigned GET for a stored object."""
+    return client(public=True).generate_presigned_url(
+        "get_object",
+        Params={"Bucket": current_app.config["S3_BUCKET"], "Key": key},
+        ExpiresIn=current_app.config["PHOTO_DOWNLOAD_EXPIRES"],
+    )
