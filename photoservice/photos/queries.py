@@ -1,5 +1,6 @@
 """Which photos a caller may see, and in what order."""
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 
 from ..extensions import db
 from .models import Photo, PhotoStatus
@@ -34,7 +35,7 @@ def find_visible(caller, photo_id):
 def has_tags(tags):
     """Photos carrying every one of `tags`."""
     if db.engine.dialect.name == "postgresql":
-        return Photo.tags.contains(list(tags))
+        return type_coerce(Photo.tags, JSONB).contains(list(tags))
     conditions = []
     for tag in tags:
         each = func.json_each(Photo.tags).table_valued("value")
