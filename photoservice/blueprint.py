@@ -19,8 +19,12 @@ class ArgumentsParser(FlaskParser):
             abort(415, message="Request body must be JSON (Content-Type: application/json).")
         try:
             return core.parse_json(req.get_data(cache=True))
+        except json.JSONDecodeError:
+            raise
         except RecursionError:
             raise json.JSONDecodeError("Nested too deeply", "{", 0) from None
+        except ValueError as error:  # e.g. an integer literal past Python's digit limit
+            raise json.JSONDecodeError(str(error), "{", 0) from None
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         abort(400, message=f"Invalid JSON body: {error.msg}.", errors={"json": [error.msg]})

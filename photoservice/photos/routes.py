@@ -44,5 +44,5 @@ class PhotoUploaded(MethodView):
     @blp.response(200, PhotoSchema)
     @blp.doc(security=SECURITY)
     def put(self, photo_id):
-        """Finalize an upload (step 3: the file is in the store)"""
+        """Finalize an upload (step 2: the file is in the store)"""
         return services.finalize_upload(current_caller(), photo_id)

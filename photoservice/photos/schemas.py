@@ -28,15 +28,15 @@ def _validate_exif(exif):
         raise ma.ValidationError("timestamp must be a Unix time in milliseconds (a number).")
 
 
-def _validate_tag(tag):
-    if not tag.strip():
-        raise ma.ValidationError("Tags must not be blank.")
+def _not_blank(text):
+    if not text.strip():
+        raise ma.ValidationError("Must not be blank.")
 
 
 class PhotoCreateSchema(ma.Schema):
     """Photo creation payload: `name` is required, every other field optional."""
 
-    name = Text(required=True, validate=validate.Length(1, 150),
+    name = Text(required=True, validate=[validate.Length(1, 150), _not_blank],
                 metadata={"description": "Display name of the photo.", "example": "Front roof damage"})
     description = Text(allow_none=True, validate=validate.Length(max=10_000))
     job = Id(allow_none=True)
@@ -45,7 +45,7 @@ class PhotoCreateSchema(ma.Schema):
     estimate_line_item = Id(allow_none=True)
     supplemental_line_item = Id(allow_none=True)
     change_order_line_item = Id(allow_none=True)
-    tags = fields.List(Text(validate=[validate.Length(1, 100), _validate_tag]),
+    tags = fields.List(Text(validate=[validate.Length(1, 100), _not_blank]),
                        load_default=list, validate=validate.Length(max=100))
     related_to = fields.List(Text(validate=validate.Length(max=255)),
                              load_default=list, validate=validate.Length(max=25))
@@ -60,7 +60,7 @@ class PhotoCreateSchema(ma.Schema):
 
     @ma.post_load
     def normalise(self, data, **kwargs):
-        data["name"] = data["name"].strip() or data["name"]
+        data["name"] = data["name"].strip()
         # Tags are a set: trimmed, first spelling kept, order preserved.
         data["tags"] = list(dict.fromkeys(tag.strip() for tag in data["tags"]))
         return data

@@ -1,0 +1,120 @@
+"""Fixtures: a throwaway PostgreSQL database, a real SeaweedFS, the app.
+
+PostgreSQL comes from TEST_DATABASE_ADMIN_URL (default: the local server with
+trust auth); every test run creates its own database and drops it afterwards.
+"""
+import os
+import secrets
+import threading
+
+import psycopg
+import pytest
+from werkzeug.serving import make_server
+
+from devstack.seaweed import SeaweedS3
+from photoservice import create_app
+from photoservice.demo import seed_company
+from photoservice.extensions import db
+from tests.support import ApiClient
+
+ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+UPLOAD_MAX_BYTES = 64 * 1024
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    name = f"photoservice_test_{secrets.token_hex(4)}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def s3_store(tmp_path_factory):
+    store = SeaweedS3(tmp_path_factory.mktemp("s3"), access_key=secrets.token_hex(8),
+                      secret_key=secrets.token_hex(16), bucket="photos-test")
+    with store:
+        yield store
+
+
+@pytest.fixture(scope="session")
+def app_config(database_url, s3_store):
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
+        "S3_ENDPOINT_URL": s3_store.endpoint_url,
+        "S3_PUBLIC_ENDPOINT_URL": s3_store.endpoint_url,
+        "S3_BUCKET": s3_store.bucket,
+        "AWS_ACCESS_KEY_ID": s3_store.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3_store.secret_key,
+        "PHOTO_UPLOAD_MAX_BYTES": UPLOAD_MAX_BYTES,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(app_config):
+    from flask_migrate import upgrade
+
+    app = create_app(app_config)
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, as in production
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    """Empty every table after a test that used the database."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        db.session.execute(db.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+
+
+def _seeded_company(app):
+    with app.app_context():
+        seeded = seed_company(secrets.token_hex(3))
+        db.session.commit()
+    return seeded
+
+
+@pytest.fixture
+def company(app):
+    """A company with an owner, an employee and a crew user (keys included)."""
+    return _seeded_company(app)
+
+
+@pytest.fixture
+def other_company(app):
+    """A second, unrelated company: its ids must never work for `company`."""
+    return _seeded_company(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def as_user(client, company):
+    """`as_user("owner")` → an ApiClient for that role of `company`."""
+    def make(role, of=company):
+        user = next(u for u in of["users"] if u["role"] == role)
+        return ApiClient(client, user)
+    return make
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app on a real threaded HTTP server, for concurrency tests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

@@ -1,0 +1,153 @@
+"""POST /light/photos/: the record, its references and its object key."""
+import re
+
+import pytest
+
+from photoservice.photos.schemas import REFERENCE_FIELDS
+from photoservice.pipeline import photo_created
+
+KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*_[0-9a-f]{8}\.[a-z0-9]+$")
+
+LINE_ITEM_FIELDS = [f for f in REFERENCE_FIELDS if f != "job"]
+
+
+def test_minimal_create_returns_pending_photo_and_policy(as_user):
+    owner = as_user("owner")
+    photo = owner.create(name="Front Roof Damage")
+    assert photo["status"] == "pending_upload"
+    assert photo["created_by"] == owner.id
+    assert photo["tags"] == [] and photo["related_to"] == []
+    assert photo["is_video"] is False and photo["captured_at"] is None
+    assert KEY_PATTERN.match(photo["key"]) and photo["key"].startswith("front-roof-damage_")
+    assert photo["key"].endswith(".jpg")
+    assert photo["upload_url"]["fields"]["key"] == photo["key"]
+    assert photo["upload_url"]["fields"]["Content-Type"] == "image/jpeg"
+    assert photo["created_at"].endswith("+00:00")
+
+
+def test_every_field_round_trips(as_user, company):
+    photo = as_user("employee").create(
+        name="North slope.HEIC", description="Hail hits", job=company["jobs"][0],
+        job_inspection_line_item=company["job_inspection_line_item"],
+        estimate_line_item=company["estimate_line_item"],
+        supplemental_line_item=company["supplemental_line_item"],
+        change_order_line_item=company["change_order_line_item"],
+        tags=["hail", " hail ", "ridge"], related_to=["claim-1"],
+        exif={"timestamp": 1732790400000, "GPS": {"GPSLatitude": "40/1,48/1,5556/100"}},
+        client_id="phone-1:42",
+    )
+    for field in REFERENCE_FIELDS:
+        assert photo[field] == (company["jobs"][0] if field == "job" else company[field])
+    assert photo["tags"] == ["hail", "ridge"]
+    assert photo["related_to"] == ["claim-1"]
+    assert photo["exif"]["GPS"] == {"GPSLatitude": "40/1,48/1,5556/100"}
+    assert photo["client_id"] == "phone-1:42"
+    assert photo["key"].endswith(".heic")
+    assert photo["upload_url"]["fields"]["Content-Type"] == "image/heic"
+
+
+@pytest.mark.parametrize("field", LINE_ITEM_FIELDS)
+def test_line_item_sets_its_parent_job(as_user, company, field):
+    photo = as_user("owner").create(**{field: company[field]})
+    assert photo["job"] == company["jobs"][0]
+
+
+@pytest.mark.parametrize("name, is_video, expected", [
+    ("Front roof damage", False, r"front-roof-damage_[0-9a-f]{8}\.jpg"),
+    ("Gutter.PNG", False, r"gutter_[0-9a-f]{8}\.png"),
+    ("Walkaround", True, r"walkaround_[0-9a-f]{8}\.mp4"),
+    ("walkaround.MOV", True, r"walkaround_[0-9a-f]{8}\.mov"),
+    ("still.jpg", True, r"still-jpg_[0-9a-f]{8}\.mp4"),
+    ("Dégâts sur la toiture Ü", False, r"degats-sur-la-toiture-u_[0-9a-f]{8}\.jpg"),
+    ("../../etc/passwd", False, r"etc-passwd_[0-9a-f]{8}\.jpg"),
+    ("!!!", False, r"photo_[0-9a-f]{8}\.jpg"),
+    ("😀", True, r"video_[0-9a-f]{8}\.mp4"),
+])
+def test_object_key_is_slug_suffix_extension(as_user, name, is_video, expected):
+    photo = as_user("crew").create(name=name, is_video=is_video)
+    assert re.fullmatch(expected, photo["key"]), photo["key"]
+    assert "/" not in photo["key"]
+
+
+def test_keys_are_unique_for_the_same_name(as_user):
+    owner = as_user("owner")
+    keys = {owner.create(name="Same")["key"] for _ in range(5)}
+    assert len(keys) == 5
+
+
+def test_video_policy_asks_for_video(as_user):
+    photo = as_user("owner").create(name="clip", is_video=True)
+    assert photo["upload_url"]["fields"]["Content-Type"] == "video/mp4"
+
+
+@pytest.mark.parametrize("field", list(REFERENCE_FIELDS))
+def test_foreign_ids_and_missing_ids_get_the_same_400(as_user, company, other_company, field):
+    owner = as_user("owner")
+    foreign = other_company["jobs"][0] if field == "job" else other_company[field]
+    missing = 999_999
+    foreign_response = owner.post({"name": "x", field: foreign})
+    missing_response = owner.post({"name": "x", field: missing})
+    assert foreign_response.status_code == missing_response.status_code == 400
+    assert foreign_response.get_json() == missing_response.get_json()
+    assert foreign_response.get_json()["errors"] == {field: ["Does not exist."]}
+
+
+@pytest.mark.parametrize("field", LINE_ITEM_FIELDS)
+def test_job_contradicting_a_line_item_names_both(as_user, company, field):
+    response = as_user("owner").post({"name": "x", "job": company["jobs"][1], field: company[field]})
+    assert response.status_code == 400
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"job", field}
+
+
+def test_line_items_of_different_jobs_are_refused(app, as_user, company):
+    from photoservice.extensions import db
+    from photoservice.jobs.services import create_job_line_item
+    with app.app_context():
+        other_job_item = create_job_line_item("estimate", company["jobs"][1], "Gutters").id
+        db.session.commit()
+    response = as_user("owner").post({
+        "name": "x", "job_inspection_line_item": company["job_inspection_line_item"],
+        "estimate_line_item": other_job_item})
+    assert response.status_code == 400
+    assert set(response.get_json()["errors"]) == {"job_inspection_line_item", "estimate_line_item"}
+
+
+def test_client_id_replay_returns_the_same_photo_with_a_fresh_policy(as_user):
+    crew = as_user("crew")
+    first = crew.create(name="A", client_id="offline-7")
+    again = crew.create(status=200, name="A", client_id="offline-7")
+    assert again["id"] == first["id"] and again["key"] == first["key"]
+    assert again["upload_url"]["fields"]["key"] == first["key"]
+    assert again["upload_url"]["fields"]["x-amz-signature"]
+
+
+def test_client_id_replay_after_upload_has_no_policy(as_user):
+    crew = as_user("crew")
+    photo = crew.upload_and_finalize(name="A", client_id="offline-8")
+    again = crew.create(status=200, name="A", client_id="offline-8")
+    assert again["id"] == photo["id"]
+    assert again["status"] == "uploaded" and again["upload_url"] is None
+
+
+def test_client_id_is_scoped_per_company(as_user, other_company):
+    mine = as_user("owner").create(client_id="same")
+    theirs = as_user("owner", of=other_company).create(client_id="same")
+    assert mine["id"] != theirs["id"]
+
+
+def test_photo_created_is_announced_after_commit(app, as_user):
+    from photoservice.extensions import db
+    from photoservice.photos.models import Photo
+    seen = []
+
+    def receiver(sender, photo_id):
+        # Another session must already see the row: the announcement follows the commit.
+        with db.engine.connect() as connection:
+            seen.append(connection.execute(
+                db.select(Photo.id).where(Photo.id == photo_id)).scalar_one_or_none())
+
+    with photo_created.connected_to(receiver):
+        photo = as_user("owner").create(client_id="announce")
+        as_user("owner").create(status=200, client_id="announce")
+    assert seen == [photo["id"]]

@@ -1,0 +1,118 @@
+"""The published OpenAPI document and the Swagger UI page."""
+import pytest
+
+PATHS = {"/light/photos/", "/light/photos/{photo_id}/", "/light/photos/{photo_id}/uploaded/"}
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+REPRESENTATION = {
+    "id", "name", "description", "job", "job_inspection_line_item", "estimate_line_item",
+    "supplemental_line_item", "change_order_line_item", "tags", "related_to", "exif",
+    "is_video", "client_id", "status", "created_by", "created_at", "updated_at", "uploaded_at",
+    "captured_at", "latitude", "longitude", "location", "key", "content_type", "size",
+}
+
+
+@pytest.fixture
+def spec(client):
+    response = client.get("/openapi.json")  # no API key: the docs are public
+    assert response.status_code == 200
+    assert response.is_json
+    return response.get_json()
+
+
+def operations(spec):
+    """(path, method, operation) for every operation in the document."""
+    return [(path, method, op) for path, item in spec["paths"].items()
+            for method, op in item.items() if method in HTTP_METHODS]
+
+
+def resolve(spec, node):
+    """Follow a local `$ref` (one level is all this document uses)."""
+    while "$ref" in node:
+        *_, section, name = node["$ref"].split("/")
+        node = spec["components"][section][name]
+    return node
+
+
+def response_schema(spec, response):
+    return resolve(spec, resolve(spec, response)["content"]["application/json"]["schema"])
+
+
+def test_document_lists_the_three_paths(spec):
+    assert spec["openapi"].startswith("3.")
+    assert PATHS <= set(spec["paths"])
+    assert set(spec["paths"]["/light/photos/"]) >= {"get", "post"}
+    assert "get" in spec["paths"]["/light/photos/{photo_id}/"]
+    assert "put" in spec["paths"]["/light/photos/{photo_id}/uploaded/"]
+
+
+def test_no_operation_documents_a_422(spec):
+    for path, method, op in operations(spec):
+        assert "422" not in op["responses"], (path, method)
+    assert "UNPROCESSABLE_ENTITY" not in spec["components"].get("responses", {})
+
+
+def test_create_documents_400_201_and_200(spec):
+    responses = spec["paths"]["/light/photos/"]["post"]["responses"]
+    assert {"400", "201", "200"} <= set(responses)
+    for status in ("201", "200"):
+        properties = response_schema(spec, responses[status])["properties"]
+        assert "upload_url" in properties and REPRESENTATION <= set(properties)
+
+
+def test_list_documents_400_and_a_page(spec):
+    responses = spec["paths"]["/light/photos/"]["get"]["responses"]
+    assert "400" in responses
+    page = response_schema(spec, responses["200"])
+    assert {"count", "next", "previous", "results"} <= set(page["properties"])
+
+
+def test_400_is_the_common_error_shape(spec):
+    error = response_schema(spec, spec["paths"]["/light/photos/"]["post"]["responses"]["400"])
+    assert {"code", "status", "message", "errors"} <= set(error["properties"])
+
+
+def test_create_body_documents_the_rules(spec):
+    body = spec["paths"]["/light/photos/"]["post"]["requestBody"]
+    schema = resolve(spec, body["content"]["application/json"]["schema"])
+    assert schema["required"] == ["name"]
+    assert schema["properties"]["name"]["maxLength"] == 150
+    assert schema["properties"]["related_to"]["maxItems"] == 25
+    assert schema["properties"]["job"]["type"] == "integer"
+
+
+def test_photo_id_is_an_integer_path_parameter(spec):
+    for path in PATHS - {"/light/photos/"}:
+        item = spec["paths"][path]
+        parameters = item.get("parameters", []) + [
+            p for method, op in item.items() if method in HTTP_METHODS
+            for p in op.get("parameters", [])]
+        photo_id = next(p for p in parameters if p["name"] == "photo_id")
+        assert photo_id["in"] == "path" and photo_id["schema"]["type"] == "integer"
+
+
+def test_security_schemes(spec):
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["ApiKeyHeader"]["type"] == "apiKey"
+    assert schemes["ApiKeyHeader"]["in"] == "header"
+    assert schemes["ApiKeyHeader"]["name"] == "X-API-KEY"
+    assert schemes["BearerKey"]["type"] == "http"
+    assert schemes["BearerKey"]["scheme"].lower() == "bearer"
+
+
+def test_every_operation_requires_a_key(spec):
+    for path, method, op in operations(spec):
+        security = op.get("security", spec.get("security"))
+        assert {"ApiKeyHeader": []} in security and {"BearerKey": []} in security, (path, method)
+
+
+def test_every_operation_has_a_summary(spec):
+    for path, method, op in operations(spec):
+        assert op.get("summary"), (path, method)
+
+
+def test_docs_page_is_html(client):
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "<html" in page.lower() and "openapi.json" in page
