@@ -22,7 +22,7 @@ migrate: install
 # API on 127.0.0.1:$(PORT), SQLite under .dev/, SeaweedFS S3 on 127.0.0.1:8333.
 dev: migrate
 	$(BIN)/python -m devstack credentials --dir .dev/s3
-	$(BIN)/honcho --procfile Procfile.dev --port $(PORT) start
+	$(BIN)/honcho --procfile Procfile.dev start --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -22,6 +22,7 @@ API_SPEC = {
 def create_app(config=None):
     """Build the Flask app; `config` overrides settings read from the environment."""
     app = Flask(__name__)
+    app.json.sort_keys = False  # fields in schema order: id first, as documented
     app.config.update(API_SPEC)
     app.config.update(settings.from_environ())
     app.config.update(config or {})
