@@ -7,6 +7,8 @@ from . import settings
 from .auth import SECURITY_SCHEMES
 from .errors import ErrorSchema, register_error_handlers
 from .extensions import api, db, migrate
+from .queue import celery_init_app
+from .geocoding import models as _geocoding_models  # noqa: F401  (its table joins the metadata)
 
 API_SPEC = {
     "API_TITLE": "photoservice",
@@ -38,6 +40,8 @@ def create_app(config=None):
 
     from .photos.routes import blp as photos_blp
     api.register_blueprint(photos_blp)
+
+    celery_init_app(app)
 
     from .cli import register_commands
     register_commands(app)

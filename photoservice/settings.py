@@ -32,14 +32,22 @@ def dev_s3_credentials():
     return data.get("access_key"), data.get("secret_key")
 
 
-def _int(environ, name, default):
+def _number(kind, environ, name, default):
     raw = environ.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError:
-        raise RuntimeError(f"setting {name} must be an integer, got {raw!r}") from None
+        raise RuntimeError(f"setting {name} must be a {kind.__name__}, got {raw!r}") from None
+
+
+def _int(environ, name, default):
+    return _number(int, environ, name, default)
+
+
+def _float(environ, name, default):
+    return _number(float, environ, name, default)
 
 
 def from_environ(environ=None):
@@ -61,6 +69,17 @@ def from_environ(environ=None):
         "PHOTO_UPLOAD_EXPIRES": _int(environ, "PHOTO_UPLOAD_EXPIRES", 3600),
         "PHOTO_DOWNLOAD_EXPIRES": _int(environ, "PHOTO_DOWNLOAD_EXPIRES", 900),
         "GEOCODER": environ.get("GEOCODER", "offline"),
+        "GEOCODER_MAX_RPS": _float(environ, "GEOCODER_MAX_RPS", 1.0),
+        "GEOCODER_TIMEOUT": _float(environ, "GEOCODER_TIMEOUT", 10.0),
+        "GEOCODER_USER_AGENT": environ.get(
+            "GEOCODER_USER_AGENT", "photoservice/1.0 (roofing photo uploads)"),
+        "GEOCODER_CACHE_METERS": _float(environ, "GEOCODER_CACHE_METERS", 100.0),
+        "NOMINATIM_DOMAIN": environ.get("NOMINATIM_DOMAIN", "nominatim.openstreetmap.org"),
+        "NOMINATIM_SCHEME": environ.get("NOMINATIM_SCHEME", "https"),
+        "OFFLINE_GEOCODER_MAX_KM": _float(environ, "OFFLINE_GEOCODER_MAX_KM", 50.0),
+        "PROCESSING_MAX_ATTEMPTS": _int(environ, "PROCESSING_MAX_ATTEMPTS", 8),
+        "PROCESSING_REDISPATCH_AFTER": _int(environ, "PROCESSING_REDISPATCH_AFTER", 600),
+        "PROCESSING_SWEEP_INTERVAL": _float(environ, "PROCESSING_SWEEP_INTERVAL", 15.0),
         "API_RATE_LIMIT": environ.get("API_RATE_LIMIT", "5/second"),
         "PORT": _int(environ, "PORT", 5000),
         # JSON bodies of this API are small; anything larger is refused with 413.

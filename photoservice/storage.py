@@ -47,6 +47,9 @@ def _client(pid, endpoint_url, region, access_key, secret_key):
 def client(public=False):
     """The store client; `public=True` signs URLs for the address phones reach."""
     config = current_app.config
+    if not (config["AWS_ACCESS_KEY_ID"] and config["AWS_SECRET_ACCESS_KEY"]):
+        log.error("AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set")
+        raise DependencyUnavailable("The object store is not configured.")
     endpoint = config["S3_PUBLIC_ENDPOINT_URL" if public else "S3_ENDPOINT_URL"]
     return _client(
         os.getpid(), endpoint, config["AWS_REGION"],

@@ -15,6 +15,7 @@ from devstack.seaweed import SeaweedS3
 from photoservice import create_app
 from photoservice.demo import seed_company
 from photoservice.extensions import db
+from tests.servers import RedisServer
 from tests.support import ApiClient
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -41,8 +42,17 @@ def s3_store(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app_config(database_url, s3_store):
+def redis_server(tmp_path_factory):
+    """A private Redis: the queue's broker and the geocoder gate. Tests may stop it."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_config(database_url, s3_store, redis_server):
     return {
+        "REDIS_URL": redis_server.url,
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
         "S3_ENDPOINT_URL": s3_store.endpoint_url,

@@ -14,6 +14,15 @@ class PhotoStatus(str, enum.Enum):
     UPLOADED = "uploaded"
 
 
+class ProcessingStatus(str, enum.Enum):
+    """Where a photo's background work stands."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    PROCESSED = "processed"
+    FAILED = "processing_failed"
+
+
 def _reference(table):
     # A deleted job or line item detaches its photos rather than deleting evidence.
     return mapped_column(ForeignKey(f"{table}.id", ondelete="SET NULL"), index=True)
@@ -50,6 +59,14 @@ class Photo(CompanyOwned, db.Model):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     location: Mapped[dict | None] = mapped_column(JSONDocument)
+    processing_status: Mapped[str] = mapped_column(
+        String(20), default=ProcessingStatus.QUEUED.value, index=True)
+    processing_error: Mapped[str | None] = mapped_column(Text)
+    location_error: Mapped[str | None] = mapped_column(Text)
+    processing_attempts: Mapped[int] = mapped_column(default=0)
+    # Outbox marker: when the work was last handed to the broker; NULL = not yet.
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Set by services for a response only; never stored.
     upload_url = None

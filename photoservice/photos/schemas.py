@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..fields import Id, JSONObject, Text
-from .models import PhotoStatus
+from .models import PhotoStatus, ProcessingStatus
 
 # The earliest and latest capture times accepted, in Unix milliseconds. The lower
 # bound (1973) also catches a timestamp sent in seconds by mistake.
@@ -107,6 +107,15 @@ class PhotoSchema(ma.Schema):
     key = fields.String()
     content_type = fields.String(allow_none=True)
     size = fields.Integer(allow_none=True)
+    processing_status = fields.String(
+        validate=validate.OneOf([s.value for s in ProcessingStatus]),
+        metadata={"description": "Background work (capture date, location, job): "
+                                 "queued, processing, processed or processing_failed."})
+    processing_error = fields.String(allow_none=True, metadata={
+        "description": "Why the background work failed for good, when it did."})
+    location_error = fields.String(allow_none=True, metadata={
+        "description": "Why the GPS data in exif could not be read, when it could not."})
+    processed_at = fields.AwareDateTime(allow_none=True)
 
 
 class PhotoDetailSchema(PhotoSchema):

@@ -1,0 +1,121 @@
+"""A photo's background work: capture date, location and parent job.
+
+Called by the Celery tasks in `workers.tasks`, and directly by tests. Every
+function takes ids, re-reads the row and is safe to run twice.
+"""
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from ..extensions import db
+from ..geocoding import GeocodingRefused
+from ..geocoding.service import reverse_geocode
+from ..jobs.models import JobInspection, JobInspectionLineItem
+from ..models_base import utcnow
+from ..photos.models import Photo, ProcessingStatus
+from .gps import UnparseableLocation, coordinates_from_exif
+
+UNFINISHED = (ProcessingStatus.QUEUED.value, ProcessingStatus.PROCESSING.value)
+
+
+def capture_time(exif):
+    """`exif.timestamp` (Unix milliseconds, checked at create) as a UTC datetime."""
+    stamp = (exif or {}).get("timestamp")
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(stamp / 1000, tz=timezone.utc)
+
+
+def parent_job_id(line_item_id):
+    return db.session.execute(
+        select(JobInspection.job_id)
+        .join(JobInspectionLineItem, JobInspectionLineItem.inspection_id == JobInspection.id)
+        .where(JobInspectionLineItem.id == line_item_id)
+    ).scalar_one_or_none()
+
+
+def process_photo(photo_id):
+    """Fill in what a photo's metadata implies. Returns the photo (None if gone).
+
+    Raises GeocodingUnavailable, GateBusy or a database error when it should be
+    retried; what was worked out before that is already saved.
+    """
+    photo = db.session.get(Photo, photo_id)
+    if photo is None or photo.processing_status == ProcessingStatus.PROCESSED.value:
+        return photo
+    photo.processing_status = ProcessingStatus.PROCESSING.value
+    photo.processing_attempts += 1
+    photo.captured_at = capture_time(photo.exif)
+    if photo.job_inspection_line_item_id is not None:
+        photo.job_id = parent_job_id(photo.job_inspection_line_item_id) or photo.job_id
+    try:
+        coordinates = coordinates_from_exif(photo.exif)
+        photo.location_error = None
+    except UnparseableLocation as error:
+        coordinates, photo.location_error = None, str(error)
+    photo.latitude, photo.longitude = coordinates or (None, None)
+    db.session.commit()
+
+    try:
+        photo.location = reverse_geocode(*coordinates) if coordinates else None
+    except GeocodingRefused as error:
+        return record_failure(photo_id, f"Reverse geocoding refused: {error}")
+    photo.processing_status = ProcessingStatus.PROCESSED.value
+    photo.processing_error = None
+    photo.processed_at = utcnow()
+    db.session.commit()
+    return photo
+
+
+def record_failure(photo_id, reason):
+    """Mark a photo's background work as failed for good, keeping what was done."""
+    db.session.rollback()
+    photo = db.session.get(Photo, photo_id)
+    if photo is not None and photo.processing_status != ProcessingStatus.PROCESSED.value:
+        photo.processing_status = ProcessingStatus.FAILED.value
+        photo.processing_error = reason[:2000]
+        db.session.commit()
+    return photo
+
+
+def note_retry(photo_id, countdown):
+    """A retry is scheduled: keep the sweeper from re-sending it meanwhile."""
+    db.session.rollback()
+    db.session.execute(update(Photo).where(Photo.id == photo_id).values(
+        dispatched_at=utcnow() + timedelta(seconds=countdown)))
+    db.session.commit()
+
+
+def mark_undispatched(photo_id):
+    """The broker refused the work: leave it for the next sweep."""
+    db.session.execute(update(Photo).where(Photo.id == photo_id).values(dispatched_at=None))
+    db.session.commit()
+
+
+def due_for_dispatch(limit=500):
+    """Ids of unfinished photos never handed to the broker, or handed over long ago.
+
+    Photos whose work was tried PROCESSING_MAX_ATTEMPTS times are failed instead.
+    """
+    config = current_app.config
+    exhausted = (Photo.processing_status.in_(UNFINISHED)
+                 & (Photo.processing_attempts >= config["PROCESSING_MAX_ATTEMPTS"]))
+    db.session.execute(update(Photo).where(exhausted).values(
+        processing_status=ProcessingStatus.FAILED.value,
+        processing_error=f"Gave up after {config['PROCESSING_MAX_ATTEMPTS']} attempts."))
+    stale = utcnow() - timedelta(seconds=config["PROCESSING_REDISPATCH_AFTER"])
+    ids = db.session.execute(
+        select(Photo.id)
+        .where(Photo.processing_status.in_(UNFINISHED),
+               or_(Photo.dispatched_at.is_(None), Photo.dispatched_at < stale))
+        .order_by(Photo.id).limit(limit)
+    ).scalars().all()
+    db.session.commit()
+    return ids
+
+
+def mark_dispatched(photo_ids):
+    if photo_ids:
+        db.session.execute(update(Photo).where(Photo.id.in_(photo_ids)).values(dispatched_at=utcnow()))
+        db.session.commit()

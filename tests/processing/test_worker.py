@@ -1,0 +1,129 @@
+"""The pipeline end to end: real worker processes, a private Redis, a Nominatim stub."""
+import os
+import signal
+import time
+
+from photoservice.extensions import db
+from photoservice.photos.models import Photo
+
+NEW_YORK = {"timestamp": 1732790400000, "latitude": 40.7128, "longitude": -74.0060}
+
+
+def site(n, jitter=0.0):
+    """GPS exif for site `n` (sites ~1 km apart); `jitter` moves it a few metres."""
+    return {"timestamp": 1732790400000 + n, "latitude": 39.0 + n * 0.01 + jitter,
+            "longitude": -104.0 - jitter}
+
+
+def nominatim_settings(stub, **extra):
+    settings = dict(GEOCODER="nominatim", NOMINATIM_DOMAIN=stub.domain, NOMINATIM_SCHEME="http",
+                    GEOCODER_TIMEOUT=5, GEOCODER_MAX_RPS=50)
+    return {**settings, **extra}
+
+
+def test_worker_fills_in_capture_date_location_and_job(as_user, company, start_worker, wait_processed):
+    start_worker(concurrency=2)
+    owner = as_user("owner")
+    item = company["job_inspection_line_item"]
+    ids = [owner.create(exif=NEW_YORK, job_inspection_line_item=item)["id"] for _ in range(3)]
+    for photo in wait_processed(ids):
+        assert photo.processing_status == "processed"
+        assert photo.captured_at.isoformat() == "2024-11-28T10:40:00+00:00"
+        assert (photo.latitude, photo.longitude) == (40.7128, -74.006)
+        assert photo.location["city"] == "New York City" and photo.location["country_code"] == "US"
+        assert photo.job_id == company["jobs"][0]
+    shown = owner.get(f"/light/photos/{ids[0]}/").get_json()
+    assert shown["processing_status"] == "processed" and shown["location"]["state"] == "New York"
+
+
+def test_broker_outage_loses_nothing(app, as_user, redis_server, start_worker, wait_processed):
+    start_worker(beat=True)
+    owner = as_user("owner")
+    redis_server.stop()
+    try:
+        started = time.monotonic()
+        ids = [owner.create(exif=NEW_YORK)["id"] for _ in range(5)]
+        assert time.monotonic() - started < 15  # each create answers despite the outage
+        with app.app_context():
+            undispatched = db.session.execute(
+                db.select(Photo.id).where(Photo.id.in_(ids), Photo.dispatched_at.is_(None))
+            ).scalars().all()
+        assert sorted(undispatched) == sorted(ids)
+    finally:
+        redis_server.start()
+    ids.append(owner.create(exif=NEW_YORK)["id"])  # the web process reconnects by itself
+    photos = wait_processed(ids, timeout=90)
+    assert all(p.processing_status == "processed" and p.location for p in photos)
+
+
+def test_worker_killed_mid_task_is_redelivered(as_user, nominatim, start_worker, wait_processed):
+    nominatim.script = [("sleep", 2.5)]
+    worker = start_worker(**nominatim_settings(nominatim, GEOCODER_TIMEOUT=3))
+    photo_id = as_user("owner").create(exif=NEW_YORK)["id"]
+    deadline = time.monotonic() + 30
+    while not nominatim.requests:  # the task is now inside the geocoder call
+        assert time.monotonic() < deadline, "the task never reached the geocoder"
+        time.sleep(0.05)
+    children = worker.children()
+    assert len(children) == 1
+    os.kill(children[0], signal.SIGKILL)
+    [photo] = wait_processed([photo_id], timeout=60)
+    assert photo.processing_status == "processed"
+    assert photo.location["city"] == "Springfield"
+    assert len(nominatim.requests) >= 2
+
+
+def test_hundred_photos_at_one_site_cost_one_geocoder_call(as_user, nominatim, start_worker,
+                                                           wait_processed):
+    settings = nominatim_settings(nominatim)
+    start_worker(concurrency=2, **settings)
+    start_worker(concurrency=2, **settings)
+    owner = as_user("owner")
+    # Within ~20 m of each other: one roof.
+    ids = [owner.create(exif=site(0, jitter=(n % 10) * 0.00002))["id"] for n in range(100)]
+    photos = wait_processed(ids, timeout=120)
+    assert all(p.location and p.location["city"] == "Springfield" for p in photos)
+    assert len(nominatim.requests) == 1
+
+
+def test_rate_limit_holds_across_worker_processes(as_user, nominatim, start_worker, wait_processed):
+    settings = nominatim_settings(nominatim, GEOCODER_MAX_RPS=4)
+    start_worker(concurrency=2, **settings)
+    start_worker(concurrency=2, **settings)
+    owner = as_user("owner")
+    ids = [owner.create(exif=site(n))["id"] for n in range(12)]
+    wait_processed(ids, timeout=120)
+    arrivals = sorted(t for t, *_ in nominatim.requests)
+    assert len(arrivals) == 12
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    assert min(gaps) >= 0.25 - 0.02, gaps
+
+
+def test_transient_failures_are_retried_honouring_retry_after(as_user, nominatim, start_worker,
+                                                              wait_processed):
+    nominatim.script = [("status", 503, {}), ("status", 429, {"Retry-After": "2"})]
+    start_worker(**nominatim_settings(nominatim))
+    [photo] = wait_processed([as_user("owner").create(exif=NEW_YORK)["id"]], timeout=60)
+    assert photo.processing_status == "processed" and photo.location["postal_code"] == "62701"
+    times = [t for t, *_ in nominatim.requests]
+    assert len(times) == 3
+    assert times[2] - times[1] >= 2.0 - 0.05  # waited out the Retry-After
+
+
+def test_permanent_failure_is_recorded(as_user, nominatim, start_worker, wait_processed):
+    nominatim.default = ("status", 403, {})
+    start_worker(**nominatim_settings(nominatim))
+    [photo] = wait_processed([as_user("owner").create(exif=NEW_YORK)["id"]])
+    assert photo.processing_status == "processing_failed"
+    assert "refused" in photo.processing_error
+    assert photo.captured_at is not None  # the rest of the work is kept
+    assert len(nominatim.requests) == 1
+
+
+def test_retries_run_out_into_a_recorded_failure(as_user, nominatim, start_worker, wait_processed):
+    nominatim.default = ("status", 503, {})
+    start_worker(**nominatim_settings(nominatim, PROCESSING_MAX_ATTEMPTS=3))
+    [photo] = wait_processed([as_user("owner").create(exif=NEW_YORK)["id"]], timeout=60)
+    assert photo.processing_status == "processing_failed"
+    assert "Gave up after 3 tries" in photo.processing_error
+    assert len(nominatim.requests) == 3

@@ -1,0 +1,109 @@
+"""Real servers the tests start: a private Redis and a stub of Nominatim's /reverse."""
+import json
+import shutil
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import redis
+
+from devstack.seaweed import free_port
+
+
+class RedisServer:
+    """A throwaway redis-server on a free port, which a test may stop and restart."""
+
+    def __init__(self, directory):
+        self.directory, self.port, self.process = directory, free_port(), None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                client.ping()
+                return self
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+NOMINATIM_PLACE = {
+    "place_id": 1, "lat": "40.7128", "lon": "-74.0060",
+    "display_name": "12, Main Street, Springfield, Illinois, 62701, United States",
+    "address": {"house_number": "12", "road": "Main Street", "city": "Springfield",
+                "state": "Illinois", "postcode": "62701", "country": "United States",
+                "country_code": "us"},
+}
+
+
+class NominatimStub:
+    """Answers GET /reverse like Nominatim; `script` replies first, then `default`.
+
+    Replies: "ok", ("status", code, headers), "garbage", ("sleep", seconds). Every
+    request is logged as (monotonic time, lat, lon).
+    """
+
+    def __init__(self):
+        self.script, self.default, self.requests = [], "ok", []
+        self.lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                query = parse_qs(urlparse(self.path).query)
+                with stub.lock:
+                    stub.requests.append((time.monotonic(), query.get("lat", [None])[0],
+                                          query.get("lon", [None])[0], self.headers.get("User-Agent")))
+                    reply = stub.script.pop(0) if stub.script else stub.default
+                stub.answer(self, reply)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def domain(self):
+        return f"127.0.0.1:{self.server.server_port}"
+
+    @staticmethod
+    def answer(handler, reply):
+        if isinstance(reply, tuple) and reply[0] == "sleep":
+            time.sleep(reply[1])
+            reply = "ok"
+        if reply == "ok":
+            status, headers, body = 200, {"Content-Type": "application/json"}, json.dumps(NOMINATIM_PLACE)
+        elif reply == "garbage":
+            status, headers, body = 200, {"Content-Type": "application/json"}, "<html>oops"
+        else:
+            _, status, headers = reply
+            body = json.dumps({"error": "stub"})
+        payload = body.encode()
+        handler.send_response(status)
+        for name, value in {**headers, "Content-Length": str(len(payload))}.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

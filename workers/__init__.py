@@ -1,0 +1,1 @@
+"""Celery workers: the entry point (`workers.worker`) and the tasks."""

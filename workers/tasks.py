@@ -1,0 +1,49 @@
+"""Celery tasks: retries and delivery only; the work is in photoservice.processing."""
+import logging
+import random
+
+from celery import shared_task
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
+
+from photoservice.geocoding import GateBusy, GeocodingUnavailable
+from photoservice.processing import services as processing
+from photoservice.queue import PROCESS_PHOTO
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (GeocodingUnavailable, GateBusy, OperationalError, RedisError, OSError)
+BACKOFF_BASE, BACKOFF_MAX = 2, 600
+
+
+def backoff(retries, at_least=None):
+    """Exponential backoff with full jitter, never shorter than a Retry-After."""
+    delay = random.uniform(0, min(BACKOFF_MAX, BACKOFF_BASE * 2 ** retries))
+    return max(delay, float(at_least or 0))
+
+
+@shared_task(name=PROCESS_PHOTO, bind=True, acks_late=True, max_retries=None)
+def process_photo(self, photo_id):
+    """Capture date, location and parent job of one photo."""
+    try:
+        processing.process_photo(photo_id)
+    except TRANSIENT as error:
+        tries = self.request.retries + 1
+        if tries >= current_app.config["PROCESSING_MAX_ATTEMPTS"]:
+            processing.record_failure(photo_id, f"Gave up after {tries} tries: {error}")
+            return
+        countdown = backoff(self.request.retries, getattr(error, "retry_after", None))
+        processing.note_retry(photo_id, countdown)
+        raise self.retry(exc=error, countdown=countdown)
+
+
+@shared_task(name="workers.tasks.sweep_processing", acks_late=True, ignore_result=True)
+def sweep_processing():
+    """Send work the broker never got (it was down) or that was lost (a dead worker)."""
+    photo_ids = processing.due_for_dispatch()
+    for photo_id in photo_ids:
+        process_photo.apply_async(args=[photo_id])
+    processing.mark_dispatched(photo_ids)
+    if photo_ids:
+        log.info("swept %d photos into the queue", len(photo_ids))
