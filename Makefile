@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install dev test migrate clean
+.PHONY: install dev test migrate clean bench-pipeline
 
 # Reinstall only when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -26,6 +26,10 @@ dev: migrate
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Photos/second through one worker process against a no-op task floor (needs PostgreSQL, Redis).
+bench-pipeline: install
+	$(BIN)/python -m bench.pipeline $(BENCH_ARGS)
 
 clean:
 	rm -rf .dev

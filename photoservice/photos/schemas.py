@@ -73,6 +73,7 @@ class LocationSchema(ma.Schema):
     postal_code = fields.String(allow_none=True)
     country = fields.String(allow_none=True)
     country_code = fields.String(allow_none=True)
+    display_name = fields.String(allow_none=True, metadata={"description": "The place in one line."})
 
 
 class UploadPolicySchema(ma.Schema):
