@@ -1,4 +1,5 @@
 """Geocoding results shared by every worker, looked up by proximity."""
+from geopy.distance import great_circle
 from sqlalchemy import select
 
 from ..extensions import db
@@ -21,7 +22,9 @@ def lookup(geocoder_name, latitude, longitude, meters):
         .order_by(distance)
         .limit(1)
     ).scalar_one_or_none()
-    return MISS if place is None else place.location
+    if place is None or great_circle((latitude, longitude), (place.latitude, place.longitude)).meters > meters:
+        return MISS  # the box's corners reach further than `meters`
+    return place.location
 
 
 def store(geocoder_name, latitude, longitude, location):
