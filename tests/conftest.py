@@ -15,7 +15,7 @@ from devstack.seaweed import SeaweedS3
 from photoservice import create_app
 from photoservice.demo import seed_company
 from photoservice.extensions import db
-from tests.servers import RedisServer
+from tests.servers import NominatimStub, RedisServer
 from tests.support import ApiClient
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -118,6 +118,14 @@ def as_user(client, company):
         user = next(u for u in of["users"] if u["role"] == role)
         return ApiClient(client, user)
     return make
+
+
+@pytest.fixture
+def nominatim_stub():
+    """A local HTTP stub of Nominatim's /reverse (see tests.servers.NominatimStub)."""
+    stub = NominatimStub()
+    yield stub
+    stub.close()
 
 
 @pytest.fixture(scope="session")

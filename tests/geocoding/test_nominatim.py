@@ -18,7 +18,6 @@ from photoservice.geocoding import (GeocodingRefused, GeocodingUnavailable, buil
                                     call_geocoder, place_from_location)
 from photoservice.geocoding.models import GeocodedPlace
 from photoservice.geocoding.service import reverse_geocode
-from tests.servers import NominatimStub
 
 USER_AGENT = "photoservice-tests/2.0 (ops@example.com)"
 TIMEOUT = 1.0
@@ -29,10 +28,8 @@ METRE = 1 / 111_320
 
 
 @pytest.fixture
-def stub():
-    stub = NominatimStub()
-    yield stub
-    stub.close()
+def stub(nominatim_stub):
+    return nominatim_stub
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Real Celery worker processes for the pipeline tests, and a Nominatim stub."""
+"""Real Celery worker processes for the pipeline tests."""
 import os
 import signal
 import subprocess
@@ -11,7 +11,6 @@ import redis
 
 from photoservice.extensions import db
 from photoservice.photos.models import Photo, ProcessingStatus
-from tests.servers import NominatimStub
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -56,13 +55,6 @@ class Worker:
             except subprocess.TimeoutExpired:
                 continue
         self.log.close()
-
-
-@pytest.fixture
-def nominatim():
-    stub = NominatimStub()
-    yield stub
-    stub.close()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from photoservice.geocoding.models import GeocodedPlace
 from photoservice.models_base import utcnow
 from photoservice.photos.models import Photo
 from photoservice.processing import services
-from tests.servers import NominatimStub
 
 NEW_YORK = {"latitude": 40.7128, "longitude": -74.0060}
 MID_ATLANTIC = {"latitude": 0.5, "longitude": -30}
@@ -43,13 +42,6 @@ def geocoder_settings(app, monkeypatch):
 @pytest.fixture
 def offline(geocoder_settings):
     geocoder_settings(GEOCODER="offline")
-
-
-@pytest.fixture
-def nominatim_stub():
-    stub = NominatimStub()
-    yield stub
-    stub.close()
 
 
 @pytest.fixture

@@ -56,12 +56,12 @@ def test_broker_outage_loses_nothing(app, as_user, redis_server, start_worker, w
     assert all(p.processing_status == "processed" and p.location for p in photos)
 
 
-def test_worker_killed_mid_task_is_redelivered(as_user, nominatim, start_worker, wait_processed):
-    nominatim.script = [("sleep", 2.5)]
-    worker = start_worker(**nominatim_settings(nominatim, GEOCODER_TIMEOUT=3))
+def test_worker_killed_mid_task_is_redelivered(as_user, nominatim_stub, start_worker, wait_processed):
+    nominatim_stub.script = [("sleep", 2.5)]
+    worker = start_worker(**nominatim_settings(nominatim_stub, GEOCODER_TIMEOUT=3))
     photo_id = as_user("owner").create(exif=NEW_YORK)["id"]
     deadline = time.monotonic() + 30
-    while not nominatim.requests:  # the task is now inside the geocoder call
+    while not nominatim_stub.requests:  # the task is now inside the geocoder call
         assert time.monotonic() < deadline, "the task never reached the geocoder"
         time.sleep(0.05)
     children = worker.children()
@@ -70,12 +70,12 @@ def test_worker_killed_mid_task_is_redelivered(as_user, nominatim, start_worker,
     [photo] = wait_processed([photo_id], timeout=60)
     assert photo.processing_status == "processed"
     assert photo.location["city"] == "Springfield"
-    assert len(nominatim.requests) >= 2
+    assert len(nominatim_stub.requests) >= 2
 
 
-def test_hundred_photos_at_one_site_cost_one_geocoder_call(as_user, nominatim, start_worker,
+def test_hundred_photos_at_one_site_cost_one_geocoder_call(as_user, nominatim_stub, start_worker,
                                                            wait_processed):
-    settings = nominatim_settings(nominatim)
+    settings = nominatim_settings(nominatim_stub)
     start_worker(concurrency=2, **settings)
     start_worker(concurrency=2, **settings)
     owner = as_user("owner")
@@ -83,47 +83,47 @@ def test_hundred_photos_at_one_site_cost_one_geocoder_call(as_user, nominatim, s
     ids = [owner.create(exif=site(0, jitter=(n % 10) * 0.00002))["id"] for n in range(100)]
     photos = wait_processed(ids, timeout=120)
     assert all(p.location and p.location["city"] == "Springfield" for p in photos)
-    assert len(nominatim.requests) == 1
+    assert len(nominatim_stub.requests) == 1
 
 
-def test_rate_limit_holds_across_worker_processes(as_user, nominatim, start_worker, wait_processed):
-    settings = nominatim_settings(nominatim, GEOCODER_MAX_RPS=4)
+def test_rate_limit_holds_across_worker_processes(as_user, nominatim_stub, start_worker, wait_processed):
+    settings = nominatim_settings(nominatim_stub, GEOCODER_MAX_RPS=4)
     start_worker(concurrency=2, **settings)
     start_worker(concurrency=2, **settings)
     owner = as_user("owner")
     ids = [owner.create(exif=site(n))["id"] for n in range(12)]
     wait_processed(ids, timeout=120)
-    arrivals = sorted(t for t, *_ in nominatim.requests)
+    arrivals = sorted(t for t, *_ in nominatim_stub.requests)
     assert len(arrivals) == 12
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
     assert min(gaps) >= 0.25 - 0.02, gaps
 
 
-def test_transient_failures_are_retried_honouring_retry_after(as_user, nominatim, start_worker,
+def test_transient_failures_are_retried_honouring_retry_after(as_user, nominatim_stub, start_worker,
                                                               wait_processed):
-    nominatim.script = [("status", 503, {}), ("status", 429, {"Retry-After": "2"})]
-    start_worker(**nominatim_settings(nominatim))
+    nominatim_stub.script = [("status", 503, {}), ("status", 429, {"Retry-After": "2"})]
+    start_worker(**nominatim_settings(nominatim_stub))
     [photo] = wait_processed([as_user("owner").create(exif=NEW_YORK)["id"]], timeout=60)
     assert photo.processing_status == "processed" and photo.location["postal_code"] == "62701"
-    times = [t for t, *_ in nominatim.requests]
+    times = [t for t, *_ in nominatim_stub.requests]
     assert len(times) == 3
     assert times[2] - times[1] >= 2.0 - 0.05  # waited out the Retry-After
 
 
-def test_permanent_failure_is_recorded(as_user, nominatim, start_worker, wait_processed):
-    nominatim.default = ("status", 403, {})
-    start_worker(**nominatim_settings(nominatim))
+def test_permanent_failure_is_recorded(as_user, nominatim_stub, start_worker, wait_processed):
+    nominatim_stub.default = ("status", 403, {})
+    start_worker(**nominatim_settings(nominatim_stub))
     [photo] = wait_processed([as_user("owner").create(exif=NEW_YORK)["id"]])
     assert photo.processing_status == "processing_failed"
     assert "refused" in photo.processing_error
     assert photo.captured_at is not None  # the rest of the work is kept
-    assert len(nominatim.requests) == 1
+    assert len(nominatim_stub.requests) == 1
 
 
-def test_retries_run_out_into_a_recorded_failure(as_user, nominatim, start_worker, wait_processed):
-    nominatim.default = ("status", 503, {})
-    start_worker(**nominatim_settings(nominatim, PROCESSING_MAX_ATTEMPTS=3))
+def test_retries_run_out_into_a_recorded_failure(as_user, nominatim_stub, start_worker, wait_processed):
+    nominatim_stub.default = ("status", 503, {})
+    start_worker(**nominatim_settings(nominatim_stub, PROCESSING_MAX_ATTEMPTS=3))
     [photo] = wait_processed([as_user("owner").create(exif=NEW_YORK)["id"]], timeout=60)
     assert photo.processing_status == "processing_failed"
     assert "Gave up after 3 tries" in photo.processing_error
-    assert len(nominatim.requests) == 3
+    assert len(nominatim_stub.requests) == 3
