@@ -3,6 +3,10 @@
 geopy's RateLimiter works per process; a worker with several children would
 break a provider's limit. The gate is shared: Redis when `REDIS_URL` is set,
 else a lock file (one machine, as in `make dev`).
+
+Calls are spaced from the *end* of the previous call: however late a call is
+sent or however slowly it travels, two calls never reach the provider closer
+than the interval.
 """
 import fcntl
 import os
@@ -16,41 +20,58 @@ class GateBusy(Exception):
     """The gate could not be entered in time; try again later."""
 
 
+class _Turn:
+    """The holder's side of the gate: pace a call, remember when it ended."""
+
+    def __init__(self, clock, read_last, write_last):
+        self.clock, self.read_last, self.write_last = clock, read_last, write_last
+        self.called = False
+
+    def wait_turn(self, interval):
+        """Sleep until `interval` after the previous call ended."""
+        wait = self.read_last() + interval - self.clock()
+        if wait > 0:
+            time.sleep(wait)
+        self.called = True
+
+    def finish(self):
+        if self.called:
+            self.write_last(self.clock())
+
+
 class RedisGate:
-    """A Redis lock plus the start time of the last call, shared by all hosts."""
+    """A Redis lock, and the end of the last call by Redis's clock, shared by all hosts."""
 
     def __init__(self, url, name="photoservice:geocoder", hold_seconds=60, wait_seconds=30):
         self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self.name, self.hold_seconds, self.wait_seconds = name, hold_seconds, wait_seconds
 
+    def _clock(self):
+        seconds, micros = self.redis.time()  # one clock for every host
+        return seconds + micros / 1e6
+
     @contextmanager
     def exclusive(self):
-        """Hold the gate; yields an object whose `wait_turn(interval)` paces calls."""
+        """Hold the gate; yields a turn whose `wait_turn(interval)` paces the call."""
         lock = self.redis.lock(f"{self.name}:lock", timeout=self.hold_seconds,
                                blocking_timeout=self.wait_seconds)
         if not lock.acquire():
             raise GateBusy("another worker holds the geocoder")
+        last_key = f"{self.name}:last"
+        turn = _Turn(self._clock, lambda: float(self.redis.get(last_key) or 0),
+                     lambda when: self.redis.set(last_key, repr(when), ex=3600))
         try:
-            yield self
+            yield turn
         finally:
+            turn.finish()  # failed calls count too: a 429 must not be followed at once
             try:
                 lock.release()
             except redis.exceptions.LockError:
                 pass  # it expired while we held it; nothing left to release
 
-    def wait_turn(self, interval):
-        """Inside `exclusive()`: sleep until `interval` after the last call began."""
-        seconds, micros = self.redis.time()  # one clock for every host
-        now = seconds + micros / 1e6
-        last = float(self.redis.get(f"{self.name}:last") or 0)
-        if last + interval > now:
-            time.sleep(last + interval - now)
-            now = last + interval
-        self.redis.set(f"{self.name}:last", repr(now), ex=max(1, int(interval) + 60))
-
 
 class FileGate:
-    """The same contract on one machine, through `flock` on a file."""
+    """The same contract on one machine: `flock` on a file that holds the last end time."""
 
     def __init__(self, path, wait_seconds=30):
         self.path, self.wait_seconds = path, wait_seconds
@@ -68,27 +89,21 @@ class FileGate:
                     if time.monotonic() > deadline:
                         raise GateBusy("another worker holds the geocoder") from None
                     time.sleep(0.01)
+            turn = _Turn(time.time, lambda: _read_time(handle), lambda when: _write_time(handle, when))
             try:
-                yield _FileTurn(handle)
+                yield turn
             finally:
+                turn.finish()
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-class _FileTurn:
-    """Held `FileGate`: the lock file also stores when the last call began."""
+def _read_time(handle):
+    handle.seek(0)
+    return float(handle.read() or 0)
 
-    def __init__(self, handle):
-        self.handle = handle
 
-    def wait_turn(self, interval):
-        handle = self.handle
-        handle.seek(0)
-        last = float(handle.read() or 0)
-        now = time.time()
-        if last + interval > now:
-            time.sleep(last + interval - now)
-            now = last + interval
-        handle.seek(0)
-        handle.truncate()
-        handle.write(repr(now))
-        handle.flush()
+def _write_time(handle, when):
+    handle.seek(0)
+    handle.truncate()
+    handle.write(repr(when))
+    handle.flush()
