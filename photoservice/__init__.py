@@ -7,6 +7,10 @@ from . import settings
 from .auth import SECURITY_SCHEMES
 from .errors import ErrorSchema, register_error_handlers
 from .extensions import api, db, migrate
+from .openapi import register_components
+from .health import blp as health_blp
+from .limits import init_limits
+from .outages import register_outage_handlers
 from .queue import celery_init_app
 from .geocoding import models as _geocoding_models  # noqa: F401  (its table joins the metadata)
 
@@ -33,13 +37,18 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     api.ERROR_SCHEMA = ErrorSchema
+    api.DEFAULT_ERROR_RESPONSE_NAME = None  # each operation lists the errors it can send
     api.init_app(app)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
+    register_components(api.spec)
     register_error_handlers(app)
 
     from .photos.routes import blp as photos_blp
     api.register_blueprint(photos_blp)
+    init_limits(app, photos_blp)
+    app.register_blueprint(health_blp)
+    register_outage_handlers(app)
 
     celery_init_app(app)
 

@@ -6,6 +6,8 @@ from flask_smorest import abort
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
+from .openapi import response_name
+
 
 class ArgumentsParser(FlaskParser):
     """webargs' Flask parser with RoofLink's 400 and clear body errors."""
@@ -32,3 +34,11 @@ class ArgumentsParser(FlaskParser):
 
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = ArgumentsParser()
+
+    def error_responses(self, *statuses):
+        """Document the error statuses a view can send, each in the `Error` shape."""
+        def decorator(func):
+            for status in statuses:
+                func = self.alt_response(status, response=response_name(status))(func)
+            return func
+        return decorator

@@ -1,4 +1,8 @@
 """Unbound extension instances; `create_app` binds them with `init_app`."""
+import hashlib
+
+from flask import request
+from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -13,6 +17,21 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+# Rows stay readable after commit: a response is built from what was just written,
+# without a second SELECT.
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION),
+               session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True)
 api = Api()
+
+
+
+def api_key_bucket():
+    """Rate-limit bucket: the presented API key's digest (never the key), else the address."""
+    key = request.headers.get("X-API-KEY") or request.headers.get("Authorization", "")
+    if key:
+        return "key:" + hashlib.sha256(key.strip().encode("utf-8", "surrogatepass")).hexdigest()
+    return "addr:" + (request.remote_addr or "unknown")
+
+
+limiter = Limiter(key_func=api_key_bucket)

@@ -20,8 +20,32 @@ def storable_text_error(value):
     return None
 
 
+# The rules below as OpenAPI `pattern`s, so generated clients and fuzzers know them.
+# Whitespace is spelled out as `str.isspace()` has it: `\s` differs between Python and ECMA.
+WHITESPACE = (r"\t\n\u000b\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a"
+              r"\u2028\u2029\u202f\u205f\u3000")
+TEXT_PATTERN = r"^[^\u0000]*$"
+NON_BLANK_TEXT_PATTERN = rf"^[^\u0000]*[^\u0000{WHITESPACE}][^\u0000]*$"
+
+
+def not_blank(text):
+    if not text.strip():
+        raise ma.ValidationError("Must not be blank.")
+
+
 class Text(fields.String):
-    """A string that PostgreSQL can store: no NUL, no lone surrogates."""
+    """A string that PostgreSQL can store: no NUL, no lone surrogates.
+
+    `blank=False` also refuses text that is only whitespace.
+    """
+
+    def __init__(self, *, blank=True, validate=None, metadata=None, **kwargs):
+        validators = [validate] if callable(validate) else list(validate or [])
+        if not blank:
+            validators.append(not_blank)
+        pattern = TEXT_PATTERN if blank else NON_BLANK_TEXT_PATTERN
+        super().__init__(validate=validators, metadata={"pattern": pattern, **(metadata or {})},
+                         **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -36,8 +60,32 @@ def Id(strict=True, **kwargs):
     return fields.Integer(strict=strict, validate=validate.Range(1, MAX_ID), **kwargs)
 
 
+# What a JSONObject may hold, as an OpenAPI schema component (registered by
+# photoservice.openapi). OpenAPI 3.0 cannot say that keys must not hold NUL
+# either, nor bound the depth and the count: the field's description does.
+JSON_VALUE_COMPONENT = "JSONValue"
+JSON_VALUE_SCHEMA = {
+    "description": "Any JSON value; text without NUL characters.",
+    "anyOf": [
+        {"type": "string", "pattern": TEXT_PATTERN},
+        {"type": "number"},
+        {"type": "boolean", "nullable": True},
+        {"type": "array", "items": {"$ref": f"#/components/schemas/{JSON_VALUE_COMPONENT}"}},
+        {"type": "object",
+         "additionalProperties": {"$ref": f"#/components/schemas/{JSON_VALUE_COMPONENT}"}},
+    ],
+}
+
+
 class JSONObject(fields.Dict):
     """A free-form JSON object with bounded depth and storable content."""
+
+    def __init__(self, *, metadata=None, **kwargs):
+        documented = {
+            "additionalProperties": {"$ref": f"#/components/schemas/{JSON_VALUE_COMPONENT}"},
+            "maxProperties": EXIF_MAX_ITEMS - 1,
+        }
+        super().__init__(metadata={**documented, **(metadata or {})}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         obj = super()._deserialize(value, attr, data, **kwargs)

@@ -23,6 +23,14 @@ def database_url(environ):
     return url
 
 
+def engine_options(url):
+    """Check pooled connections before use; give up connecting to PostgreSQL after 5 s."""
+    options = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": 5}
+    return options
+
+
 def dev_s3_credentials():
     """The credentials `make dev` generated for its SeaweedFS, or (None, None)."""
     try:
@@ -57,7 +65,7 @@ def from_environ(environ=None):
     s3_endpoint = environ.get("S3_ENDPOINT_URL", "http://127.0.0.1:8333")
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(environ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url(environ)),
         "REDIS_URL": environ.get("REDIS_URL", ""),
         "S3_ENDPOINT_URL": s3_endpoint,
         "S3_PUBLIC_ENDPOINT_URL": environ.get("S3_PUBLIC_ENDPOINT_URL", s3_endpoint),

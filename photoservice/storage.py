@@ -103,3 +103,8 @@ def download_url(key):
         Params={"Bucket": current_app.config["S3_BUCKET"], "Key": key},
         ExpiresIn=current_app.config["PHOTO_DOWNLOAD_EXPIRES"],
     )
+
+
+def check_bucket():
+    """Raise unless the store answers and the bucket exists (readiness probe)."""
+    client().head_bucket(Bucket=current_app.config["S3_BUCKET"])

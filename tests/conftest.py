@@ -15,7 +15,7 @@ from devstack.seaweed import SeaweedS3
 from photoservice import create_app
 from photoservice.demo import seed_company
 from photoservice.extensions import db
-from tests.servers import NominatimStub, RedisServer
+from tests.servers import NominatimStub, RedisServer, WebServer
 from tests.support import ApiClient
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -53,6 +53,7 @@ def redis_server(tmp_path_factory):
 def app_config(database_url, s3_store, redis_server):
     return {
         "REDIS_URL": redis_server.url,
+        "API_RATE_LIMIT": "off",  # tests/test_rate_limits.py turns it on
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
         "S3_ENDPOINT_URL": s3_store.endpoint_url,
@@ -118,6 +119,26 @@ def as_user(client, company):
         user = next(u for u in of["users"] if u["role"] == role)
         return ApiClient(client, user)
     return make
+
+
+@pytest.fixture
+def web_server(app_config, database_url, tmp_path):
+    """`web_server(**env)` → gunicorn serving the app on the test parts (overridable)."""
+    servers = []
+
+    def start(workers=2, **settings):
+        env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=app_config["REDIS_URL"],
+                   S3_ENDPOINT_URL=app_config["S3_ENDPOINT_URL"], S3_BUCKET=app_config["S3_BUCKET"],
+                   AWS_ACCESS_KEY_ID=app_config["AWS_ACCESS_KEY_ID"],
+                   AWS_SECRET_ACCESS_KEY=app_config["AWS_SECRET_ACCESS_KEY"])
+        env.update({name: str(value) for name, value in settings.items()})
+        server = WebServer(env, workers, log_path=tmp_path / f"web{len(servers)}.log")
+        servers.append(server)
+        return server.wait_ready()
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

@@ -2,12 +2,15 @@
 import json
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import redis
+import requests
 
 from devstack.seaweed import free_port
 
@@ -107,3 +110,37 @@ class NominatimStub:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class WebServer:
+    """The app under gunicorn in a subprocess, as a web dyno runs it."""
+
+    def __init__(self, env, workers=2, log_path=None):
+        self.port = free_port()
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        root = Path(__file__).resolve().parent.parent
+        self.log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            [gunicorn, "wsgi:app", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
+             "--access-logfile", "-"],  # as the Procfile runs it
+            cwd=root, env=env, stdout=self.log, stderr=self.log)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("gunicorn exited")
+            try:
+                requests.get(f"{self.url}/healthz", timeout=5)
+                return self
+            except requests.RequestException:  # not listening, or workers still booting
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(30)

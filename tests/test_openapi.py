@@ -116,3 +116,52 @@ def test_docs_page_is_html(client):
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert "<html" in page.lower() and "openapi.json" in page
+
+
+ERROR_STATUSES = {
+    ("/light/photos/", "get"): {"400", "401", "429", "503"},
+    ("/light/photos/", "post"): {"400", "401", "413", "415", "429", "503"},
+    ("/light/photos/{photo_id}/", "get"): {"401", "404", "429", "503"},
+    ("/light/photos/{photo_id}/uploaded/", "put"): {"401", "404", "409", "429", "503"},
+}
+
+
+def test_every_operation_lists_each_status_it_can_send(spec):
+    for path, method, op in operations(spec):
+        success = {"200", "201"} if method == "post" else {"200"}
+        assert set(op["responses"]) == success | ERROR_STATUSES[(path, method)], (path, method)
+
+
+def test_every_error_response_is_the_error_shape(spec):
+    for path, method, op in operations(spec):
+        for status in ERROR_STATUSES[(path, method)]:
+            schema = response_schema(spec, op["responses"][status])
+            assert schema == spec["components"]["schemas"]["Error"], (path, method, status)
+            assert resolve(spec, op["responses"][status])["description"], (path, method, status)
+
+
+def test_retry_after_and_www_authenticate_are_documented(spec):
+    for path, method, op in operations(spec):
+        for status, header in (("429", "Retry-After"), ("503", "Retry-After"),
+                               ("401", "WWW-Authenticate")):
+            documented = resolve(spec, op["responses"][status])["headers"][header]
+            assert documented["required"] is True, (path, method, status)
+
+
+def test_examples_show_the_create_body_and_every_representation(spec):
+    create = spec["paths"]["/light/photos/"]["post"]
+    body = create["requestBody"]["content"]["application/json"]
+    assert set(body["example"]) <= set(resolve(spec, body["schema"])["properties"])
+    paths = spec["paths"]
+    for response in (create["responses"]["201"], create["responses"]["200"],
+                     paths["/light/photos/{photo_id}/"]["get"]["responses"]["200"],
+                     paths["/light/photos/{photo_id}/uploaded/"]["put"]["responses"]["200"]):
+        example = response["content"]["application/json"]["example"]
+        assert set(example) == set(response_schema(spec, response)["properties"])
+        assert REPRESENTATION <= set(example)
+
+
+def test_representation_fields_are_always_sent(spec):
+    for name in ("Photo", "PhotoCreated", "PhotoDetail"):
+        schema = spec["components"]["schemas"][name]
+        assert set(schema["required"]) == set(schema["properties"]), name

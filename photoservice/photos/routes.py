@@ -1,6 +1,7 @@
 """HTTP endpoints of the photo upload flow (`/light/photos/`)."""
 from flask.views import MethodView
 
+from .. import openapi
 from ..auth import SECURITY, authenticate, current_caller
 from ..blueprint import Blueprint
 from . import services
@@ -15,15 +16,17 @@ blp.before_request(authenticate)
 class Photos(MethodView):
     @blp.arguments(PhotoListQuerySchema, location="query")
     @blp.response(200, PhotoPageSchema)
+    @blp.error_responses(400, 401, 429, 503)
     @blp.doc(security=SECURITY)
     def get(self, args):
         """List uploaded photos visible to the caller"""
         return services.list_photos(current_caller(), args)
 
-    @blp.arguments(PhotoCreateSchema)
-    @blp.response(201, PhotoCreatedSchema)
-    @blp.alt_response(200, schema=PhotoCreatedSchema,
+    @blp.arguments(PhotoCreateSchema, example=openapi.CREATE_EXAMPLE)
+    @blp.response(201, PhotoCreatedSchema, example=openapi.CREATED_EXAMPLE)
+    @blp.alt_response(200, schema=PhotoCreatedSchema, example=openapi.CREATED_EXAMPLE, success=True,
                       description="A create repeated with a known client_id: the existing photo.")
+    @blp.error_responses(400, 401, 413, 415, 429, 503)
     @blp.doc(security=SECURITY)
     def post(self, data):
         """Create a photo (step 1: returns a presigned S3 POST)"""
@@ -32,7 +35,8 @@ class Photos(MethodView):
 
 @blp.route("/<int:photo_id>/")
 class PhotoById(MethodView):
-    @blp.response(200, PhotoDetailSchema)
+    @blp.response(200, PhotoDetailSchema, example=openapi.DETAIL_EXAMPLE)
+    @blp.error_responses(401, 404, 429, 503)
     @blp.doc(security=SECURITY)
     def get(self, photo_id):
         """Get one photo, with a download link once uploaded"""
@@ -41,7 +45,8 @@ class PhotoById(MethodView):
 
 @blp.route("/<int:photo_id>/uploaded/")
 class PhotoUploaded(MethodView):
-    @blp.response(200, PhotoSchema)
+    @blp.response(200, PhotoSchema, example=openapi.PHOTO_EXAMPLE)
+    @blp.error_responses(401, 404, 409, 429, 503)
     @blp.doc(security=SECURITY)
     def put(self, photo_id):
         """Finalize an upload (step 2: the file is in the store)"""

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..fields import Id, JSONObject, Text
+from ..fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text
 from .models import PhotoStatus, ProcessingStatus
 
 # The earliest and latest capture times accepted, in Unix milliseconds. The lower
@@ -28,15 +28,10 @@ def _validate_exif(exif):
         raise ma.ValidationError("timestamp must be a Unix time in milliseconds (a number).")
 
 
-def _not_blank(text):
-    if not text.strip():
-        raise ma.ValidationError("Must not be blank.")
-
-
 class PhotoCreateSchema(ma.Schema):
     """Photo creation payload: `name` is required, every other field optional."""
 
-    name = Text(required=True, validate=[validate.Length(1, 150), _not_blank],
+    name = Text(required=True, blank=False, validate=validate.Length(1, 150),
                 metadata={"description": "Display name of the photo.", "example": "Front roof damage"})
     description = Text(allow_none=True, validate=validate.Length(max=10_000))
     job = Id(allow_none=True)
@@ -45,13 +40,18 @@ class PhotoCreateSchema(ma.Schema):
     estimate_line_item = Id(allow_none=True)
     supplemental_line_item = Id(allow_none=True)
     change_order_line_item = Id(allow_none=True)
-    tags = fields.List(Text(validate=[validate.Length(1, 100), _not_blank]),
+    tags = fields.List(Text(blank=False, validate=validate.Length(1, 100)),
                        load_default=list, validate=validate.Length(max=100))
     related_to = fields.List(Text(validate=validate.Length(max=255)),
                              load_default=list, validate=validate.Length(max=25))
     exif = JSONObject(allow_none=True, validate=_validate_exif, metadata={
         "description": "EXIF metadata from the client. `timestamp` (Unix ms) sets the capture "
-                       "date; GPS data is reverse-geocoded.",
+                       "date; GPS data is reverse-geocoded. At most "
+                       f"{EXIF_MAX_DEPTH} levels deep and {EXIF_MAX_ITEMS} values; "
+                       "no NUL characters in keys or text.",
+        "properties": {"timestamp": {
+            "type": "number", "description": "Capture time in Unix milliseconds.",
+            "minimum": EXIF_TIMESTAMP_RANGE[0], "maximum": EXIF_TIMESTAMP_RANGE[1]}},
         "example": {"timestamp": 1732790400000, "GPSLatitude": 40.7128, "GPSLongitude": -74.006}})
     is_video = fields.Boolean(load_default=False)
     client_id = Text(allow_none=True, validate=validate.Length(1, 255), metadata={
@@ -64,6 +64,13 @@ class PhotoCreateSchema(ma.Schema):
         # Tags are a set: trimmed, first spelling kept, order preserved.
         data["tags"] = list(dict.fromkeys(tag.strip() for tag in data["tags"]))
         return data
+
+
+def sent_in_full(schema_class):
+    """Document every field of a response schema as required: each is sent, null if unknown."""
+    for field in schema_class._declared_fields.values():
+        field.required = True
+    return schema_class
 
 
 class LocationSchema(ma.Schema):
@@ -82,6 +89,7 @@ class UploadPolicySchema(ma.Schema):
                          metadata={"description": "Send each as a form field, then the file."})
 
 
+@sent_in_full
 class PhotoSchema(ma.Schema):
     id = fields.Integer()
     name = fields.String()
@@ -119,11 +127,13 @@ class PhotoSchema(ma.Schema):
     processed_at = fields.AwareDateTime(allow_none=True)
 
 
+@sent_in_full
 class PhotoDetailSchema(PhotoSchema):
     download_url = fields.String(allow_none=True, metadata={
         "description": "Short-lived download link; null until the photo is uploaded."})
 
 
+@sent_in_full
 class PhotoCreatedSchema(PhotoSchema):
     upload_url = fields.Nested(UploadPolicySchema, allow_none=True, metadata={
         "description": "S3 presigned POST; null once the photo is uploaded."})

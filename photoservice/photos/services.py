@@ -24,7 +24,8 @@ def create_photo(caller, data):
 
     A known `client_id` returns the company's existing photo with status 200.
     """
-    references = {f: data.pop(f) for f in REFERENCE_FIELDS if data.get(f) is not None}
+    given = {field: data.pop(field, None) for field in REFERENCE_FIELDS}
+    references = {field: object_id for field, object_id in given.items() if object_id is not None}
     values = dict(
         data,
         company_id=caller.company_id,

@@ -46,6 +46,11 @@ def test_every_field_round_trips(as_user, company):
     assert photo["upload_url"]["fields"]["Content-Type"] == "image/heic"
 
 
+def test_null_references_mean_none(as_user):
+    photo = as_user("owner").create(**{field: None for field in REFERENCE_FIELDS})
+    assert all(photo[field] is None for field in REFERENCE_FIELDS)
+
+
 @pytest.mark.parametrize("field", LINE_ITEM_FIELDS)
 def test_line_item_sets_its_parent_job(as_user, company, field):
     photo = as_user("owner").create(**{field: company[field]})

@@ -1,0 +1,398 @@
+"""The tenancy matrix: broken object-level authorization (OWASP API #1).
+
+Spec, "Tenancy and auth": an id from another company behaves exactly like an id
+that does not exist (same status, same message), and nothing in a response
+reveals another company's data. "Reading photos" adds the rules inside a company:
+a pending photo is visible to its creator only; crew see only their own photos.
+
+The matrix is generated from the app, so a new endpoint or field joins it, or
+fails it loudly, without anyone having to remember this file:
+
+1. References in bodies. Every /light/ endpoint that reads a JSON body is found
+   in the url_map; every integer field of its marshmallow schema is a reference
+   to a company-owned object (checked against `REFERENCE_FIELDS`). For each
+   field, another company's id of that kind and an id that does not exist get
+   the same 400, byte for byte, naming only that field.
+2. Ids in paths. Every /light/ route with a path argument, with every method it
+   allows, is asked for photos the caller may not see: another company's,
+   another user's pending one, someone else's uploaded one asked by crew. Each
+   gets exactly the 404 a missing id gets. Afterwards each photo's creator makes
+   the same requests and gets a 2xx, so the 404s cannot come from a broken route.
+3. The list. Another company's photos never show in GET /light/photos/, for any
+   role, whatever filter points at the other company's jobs and line items.
+"""
+import re
+import secrets
+
+import pytest
+from marshmallow import fields
+
+from photoservice.accounts.keys import issue_key
+from photoservice.accounts.services import create_user
+from photoservice.extensions import db
+from photoservice.photos.schemas import REFERENCE_FIELDS
+from tests.support import ApiClient, upload
+
+API_PREFIX = "/light/"
+MISSING_ID = 2_000_000_000  # a valid id that a test database never reaches
+BODY_LOCATIONS = {"json", "form", "files", "json_or_form"}
+# Safe methods first and destructive ones last, so positive controls cannot
+# remove a photo another control still needs.
+METHOD_ORDER = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# Values for required body fields that are not references.
+SAMPLE_VALUES = {"name": "Tenancy probe"}
+# Integer query parameters that page the list rather than point at an object.
+PAGING_FIELDS = {"page", "page_size"}
+JPEG = b"\xff\xd8\xff" + b"0" * 100
+
+# Endpoints with a body whose generated cases have been reviewed. An update
+# endpoint (PATCH/PUT with a body) joins part 1 by itself; add it here once
+# its cases pass, so a new one cannot slip in unnoticed.
+REVIEWED_BODY_ENDPOINTS = {("POST", "/light/photos/")}
+# Routes with an id in the path today: part 2 must cover at least these.
+KNOWN_ID_ENDPOINTS = {("GET", "/light/photos/<int:photo_id>/"),
+                      ("PUT", "/light/photos/<int:photo_id>/uploaded/")}
+
+# The fewest cases each part generates for today's app (printed when run with -s).
+MIN_CASES = {"bodies": 30, "paths": 52, "list": 32}
+
+OURS = ("owner", "employee", "crew", "second crew")
+CREW = ("crew", "second crew")
+
+
+# --- What the app exposes -------------------------------------------------
+
+def api_endpoints(app):
+    """(method, rule) for every method of every /light/ route, HEAD and OPTIONS aside."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(API_PREFIX):
+            found += [(method, rule) for method in rule.methods - {"HEAD", "OPTIONS"}]
+    return sorted(found, key=lambda e: (_method_rank(e[0]), e[1].rule))
+
+
+def _method_rank(method):
+    return METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER)
+
+
+def schemas_read(app, method, rule, locations):
+    """The marshmallow schemas flask-smorest loads from `locations` for one endpoint."""
+    view = app.view_functions[rule.endpoint]
+    handler = getattr(getattr(view, "view_class", None), method.lower(), view)
+    parameters = getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return [p["schema"]() if isinstance(p["schema"], type) else p["schema"]
+            for p in parameters if p["in"] in locations]
+
+
+def body_endpoints(app):
+    """(method, rule, schema) for every /light/ endpoint that reads a request body."""
+    return [(method, rule, schema) for method, rule in api_endpoints(app)
+            for schema in schemas_read(app, method, rule, BODY_LOCATIONS)]
+
+
+def id_endpoints(app):
+    """(method, rule) for every /light/ endpoint with an argument in its path."""
+    return [(method, rule) for method, rule in api_endpoints(app) if rule.arguments]
+
+
+def integer_fields(schema):
+    """Names of the schema's integer fields, or lists of integers: ids, by this API's design."""
+    def holds_integers(field):
+        if isinstance(field, fields.List):
+            return holds_integers(field.inner)
+        return isinstance(field, fields.Integer)
+    return sorted(name for name, field in schema.fields.items() if holds_integers(field))
+
+
+def reference_id(company, field):
+    """The seeded id of the object `field` (or `exclude_<field>`) points at; fails if unknown."""
+    kind = field.removeprefix("exclude_")
+    if kind == "job":
+        return company["jobs"][0]
+    if kind not in ("id", "users", "jobs") and isinstance(company.get(kind), int):
+        return company[kind]
+    pytest.fail(f"{field!r} is an integer field the tenancy matrix cannot fill from a seeded "
+                "company: teach reference_id() (and seed_company) what it points at.")
+
+
+def references_of(company):
+    """Every reference a photo can carry, all to `company` (its line items share one job)."""
+    return {field: reference_id(company, field) for field in REFERENCE_FIELDS}
+
+
+def minimal_body(schema):
+    """The required fields of a body schema, with sample values; fails on an unknown one."""
+    required = [name for name, field in schema.fields.items() if field.required]
+    unknown = [name for name in required if name not in SAMPLE_VALUES]
+    assert not unknown, f"add sample values for the required body fields {unknown}"
+    return {name: SAMPLE_VALUES[name] for name in required}
+
+
+def sample_body(app, method, rule):
+    """A minimal valid body for an endpoint that reads one, else None."""
+    return next((minimal_body(s) for s in schemas_read(app, method, rule, BODY_LOCATIONS)), None)
+
+
+def path_for(app, method, rule, photo_id):
+    """The URL of `rule` for one photo; fails on a path argument the matrix cannot fill."""
+    unknown = set(rule.arguments) - {"photo_id"}
+    assert not unknown, f"{rule.rule}: teach the tenancy matrix to fill {sorted(unknown)}"
+    return app.url_map.bind("localhost").build(rule.endpoint, {"photo_id": photo_id}, method=method)
+
+
+def send(caller, method, path, body=None):
+    kwargs = {} if body is None else {"json": body}
+    return caller.client.open(path, method=method, headers=caller.headers, **kwargs)
+
+
+def describe(response, limit=300):
+    """Status and the start of the body, for a failure message."""
+    return f"{response.status_code} {response.get_data(as_text=True).strip()[:limit]}"
+
+
+# --- Who and what the matrix is made of --------------------------------------
+
+def secret_details():
+    """A photo's name, client_id and tag, unique enough to spot in any response."""
+    token = secrets.token_hex(4)
+    return {"name": f"Secret {token} roof", "client_id": f"phone-{token}", "tags": [f"tag-{token}"]}
+
+
+def uploaded(caller, **body):
+    return caller.upload_and_finalize(**secret_details(), **body)
+
+
+def stored_pending(caller, **body):
+    """A pending photo whose file is already in the store: a wrongful finalize would work."""
+    photo = caller.create(**secret_details(), **body)
+    assert upload(photo["upload_url"], JPEG).status_code == 204
+    return photo
+
+
+@pytest.fixture
+def second_crew(app, client, company):
+    """Another crew user of `company`: crew must not see each other's photos."""
+    with app.app_context():
+        user = create_user(company["id"], "Second crew", "crew")
+        user_id, (_, key) = user.id, issue_key(user)
+        db.session.commit()
+    return ApiClient(client, {"id": user_id, "role": "crew", "api_key": key})
+
+
+@pytest.fixture
+def people(as_user, other_company, second_crew):
+    """Every caller of the matrix by label: four of `company`, two of `other_company`."""
+    return {"owner": as_user("owner"), "employee": as_user("employee"), "crew": as_user("crew"),
+            "second crew": second_crew,
+            "their owner": as_user("owner", of=other_company),
+            "their crew": as_user("crew", of=other_company)}
+
+
+@pytest.fixture
+def photos(people, other_company):
+    """(creator, state) -> photo: one uploaded and one pending photo of each of our users,
+    and the other company's, which point at every kind of object it has."""
+    theirs = references_of(other_company)
+    made = {("their owner", "uploaded"): uploaded(people["their owner"], **theirs),
+            ("their crew", "pending"): stored_pending(people["their crew"], **theirs)}
+    for who in OURS:
+        made[(who, "uploaded")] = uploaded(people[who])
+        made[(who, "pending")] = stored_pending(people[who])
+    return made
+
+
+def hidden_photo_cases(photos):
+    """(why, asker, photo) for every photo the asker must not tell apart from a missing one."""
+    for (creator, state), photo in photos.items():
+        if creator.startswith("their"):
+            askers, why = OURS, f"another company's {state} photo"
+        elif state == "pending":
+            askers, why = OURS, f"{creator}'s pending photo"
+        else:
+            askers, why = CREW, f"{creator}'s uploaded photo"
+        for asker in askers:
+            if asker != creator:
+                yield why, asker, photo
+
+
+def leaked(response, details, ids):
+    """Which of `details` (strings) and `ids` the response body shows, its status aside."""
+    body = response.get_json(silent=True) or {}
+    text = str({k: v for k, v in body.items() if k not in ("code", "status")})
+    shown = [d for d in details if d in text]
+    return shown + [i for i in ids if re.search(rf"(?<!\d){i}(?!\d)", text)]
+
+
+def details_of(photo):
+    """What a photo's creator typed or the app derived: none of it may reach an outsider."""
+    return [photo["name"], photo["key"], photo["client_id"], *photo["tags"]]
+
+
+def company_ids(company):
+    return {company["id"], *company["jobs"], *(u["id"] for u in company["users"]),
+            *(reference_id(company, f) for f in REFERENCE_FIELDS)}
+
+
+# --- 1. References in bodies ----------------------------------------------
+
+def test_every_body_endpoint_is_reviewed(app):
+    """Today only the create reads a body; a new one (an update) must join part 1 knowingly."""
+    found = {(method, rule.rule) for method, rule, _ in body_endpoints(app)}
+    assert found == REVIEWED_BODY_ENDPOINTS, (
+        "endpoints with a body changed: check test_foreign_and_missing_references_are_"
+        "indistinguishable covers them, then update REVIEWED_BODY_ENDPOINTS")
+    updates = {(m, r) for m, r in found if m in ("PUT", "PATCH")}
+    assert not updates, f"an update endpoint appeared: {updates}"
+
+
+def test_create_schema_references_are_the_reference_fields(app):
+    """The create body's integer fields are exactly what the service resolves as references."""
+    (create_schema,) = [schema for method, rule, schema in body_endpoints(app)
+                        if (method, rule.rule) == ("POST", "/light/photos/")]
+    assert integer_fields(create_schema) == sorted(REFERENCE_FIELDS), (
+        "an integer field of the create body is not a reference (or a reference is not an "
+        "integer): the tenancy matrix does not know what it points at")
+
+
+def reference_cases(app, company, other_company):
+    """(endpoint, field, role, other body fields, foreign id) for every body reference."""
+    ours = references_of(company)
+    for method, rule, schema in body_endpoints(app):
+        references = integer_fields(schema)
+        unknown = set(references) - set(REFERENCE_FIELDS)
+        assert not unknown, f"{method} {rule.rule}: {sorted(unknown)} are no known reference"
+        for field in references:
+            others_valid = {f: ours[f] for f in references if f != field}
+            for role in ("owner", "employee", "crew"):
+                for context in ({}, others_valid):
+                    yield (method, rule, schema), field, role, context, reference_id(other_company, field)
+
+
+def test_foreign_and_missing_references_are_indistinguishable(app, people, company, other_company):
+    cases = list(reference_cases(app, company, other_company))
+    print(f"\ntenancy part 1: {len(cases)} body-reference cases")
+    assert len(cases) >= MIN_CASES["bodies"]
+
+    ours = references_of(company)
+    failures = []
+    for (method, rule, schema), field, role, context, foreign_id in cases:
+        caller = people[role]
+        path = path_for(app, method, rule, caller.create()["id"]) if rule.arguments else rule.rule
+        base = dict(minimal_body(schema), **context)
+        foreign = send(caller, method, path, dict(base, **{field: foreign_id}))
+        missing = send(caller, method, path, dict(base, **{field: MISSING_ID}))
+        where = f"{method} {rule.rule} {field} by {role}" + (" beside the others" if context else "")
+        body = foreign.get_json(silent=True) or {}
+        named = set(re.findall(r"\w+", body.get("message", ""))) & set(REFERENCE_FIELDS)
+        if foreign.status_code != 400 or foreign.data != missing.data:
+            failures.append(f"{where}: foreign {describe(foreign)} vs missing {describe(missing)}")
+        elif set(body.get("errors", {})) != {field} or named != {field}:
+            failures.append(f"{where}: names more than {field}: {describe(foreign)}")
+        elif leaked(foreign, [], [foreign_id]):
+            failures.append(f"{where}: shows the foreign id: {describe(foreign)}")
+        # Positive control: the caller's own id of that kind is accepted.
+        own = send(caller, method, path, dict(base, **{field: ours[field]}))
+        if not 200 <= own.status_code < 300:
+            failures.append(f"{where}: own id refused: {describe(own)}")
+    assert not failures, "\n".join(failures)
+
+
+# --- 2. Ids in paths --------------------------------------------------------
+
+def test_hidden_photos_get_the_missing_id_404_on_every_route(app, people, photos, other_company):
+    endpoints = id_endpoints(app)
+    assert KNOWN_ID_ENDPOINTS <= {(m, r.rule) for m, r in endpoints}
+    hidden = list(hidden_photo_cases(photos))
+    cases = [(endpoint, *case) for endpoint in endpoints for case in hidden]
+    print(f"\ntenancy part 2: {len(endpoints)} routes x {len(hidden)} hidden photos = "
+          f"{len(cases)} cases, plus {len(endpoints) * len(photos)} positive controls")
+    assert len(cases) >= MIN_CASES["paths"]
+
+    foreign_ids = company_ids(other_company)
+    failures = []
+    for (method, rule), why, asker, photo in cases:
+        caller, body = people[asker], sample_body(app, method, rule)
+        hidden_response = send(caller, method, path_for(app, method, rule, photo["id"]), body)
+        missing = send(caller, method, path_for(app, method, rule, MISSING_ID), body)
+        where = f"{method} {rule.rule}: {why} asked by {asker}"
+        if hidden_response.status_code != 404 or hidden_response.data != missing.data:
+            failures.append(f"{where}: {describe(hidden_response)} vs missing {describe(missing)}")
+        elif shown := leaked(hidden_response, details_of(photo), foreign_ids):
+            failures.append(f"{where}: shows {shown}")
+
+    # Positive controls, after every refusal: the creator reaches each photo on each route.
+    for method, rule in endpoints:
+        body = sample_body(app, method, rule)
+        for (creator, state), photo in photos.items():
+            response = send(people[creator], method, path_for(app, method, rule, photo["id"]), body)
+            if not 200 <= response.status_code < 300:
+                failures.append(f"{method} {rule.rule}: {creator} on their own {state} photo: "
+                                f"{describe(response)}")
+    assert not failures, "\n".join(failures)
+
+
+# --- 3. The list --------------------------------------------------------------
+
+def list_endpoints(app):
+    """(rule, query schema) for every /light/ GET without path arguments that reads a query."""
+    return [(rule, schema) for method, rule in api_endpoints(app)
+            if method == "GET" and not rule.arguments
+            for schema in schemas_read(app, method, rule, {"query"})]
+
+
+def listed(caller, path, query):
+    response = caller.get(path, query_string=dict(query, page_size=100))
+    assert response.status_code == 200, f"{path} {query}: {describe(response)}"
+    return response.get_json()
+
+
+def narrows(query):
+    """Whether a list query keeps only matching photos (`exclude_*` filters keep the rest)."""
+    return bool(query) and not any(name.startswith("exclude_") for name in query)
+
+
+def points_at_objects(query):
+    """Whether a list query filters by ids (which must act like ids that do not exist)."""
+    return bool(query) and all(isinstance(value, int) for value in query.values())
+
+
+def test_other_companies_photos_never_listed(app, people, photos, other_company):
+    endpoints = list_endpoints(app)
+    assert [rule.rule for rule, _ in endpoints] == ["/light/photos/"]
+    theirs = [photo for (creator, _), photo in photos.items() if creator.startswith("their")]
+    their_uploaded = photos[("their owner", "uploaded")]
+
+    cases = []
+    for rule, schema in endpoints:
+        filters = [f for f in integer_fields(schema) if f not in PAGING_FIELDS]
+        queries = [{}, {"tags": their_uploaded["tags"][0]}]
+        queries += [{f: reference_id(other_company, f)} for f in filters]
+        cases += [(rule.rule, role, query) for role in OURS for query in queries]
+    print(f"\ntenancy part 3: {len(cases)} list cases")
+    assert len(cases) >= MIN_CASES["list"]
+
+    failures = []
+    for path, role, query in cases:
+        page = listed(people[role], path, query)
+        where = f"GET {path} {query} by {role}"
+        text = str(page)
+        shown = [p["id"] for p in theirs if p["id"] in {r["id"] for r in page["results"]}]
+        shown += [d for p in theirs for d in details_of(p) if d in text]
+        if shown:
+            failures.append(f"{where}: shows the other company's {shown}")
+        elif narrows(query) and (page["count"], page["results"]) != (0, []):
+            failures.append(f"{where}: expected nothing, got {describe_page(page)}")
+        elif points_at_objects(query) and page != listed(people[role], path, {
+                name: MISSING_ID for name in query}):
+            failures.append(f"{where}: differs from the same filter with a missing id")
+        # Positive control: the filter does match the other company's photo, for them.
+        if narrows(query) and their_uploaded["id"] not in {
+                p["id"] for p in listed(people["their owner"], path, query)["results"]}:
+            failures.append(f"{where}: control failed, the other company does not see its photo")
+    # And the callers do have photos of their own to list.
+    assert all(listed(people[role], "/light/photos/", {})["count"] >= 1 for role in OURS)
+    assert not failures, "\n".join(failures)
+
+
+def describe_page(page):
+    return f"count {page['count']}, ids {[p['id'] for p in page['results']]}"
