@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install dev test migrate clean bench-pipeline
+.PHONY: install dev test migrate clean bench bench-pipeline
 
 # Reinstall only when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -26,6 +26,12 @@ dev: migrate
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The create benchmark against its floor, the list and the pipeline (needs PostgreSQL,
+# Redis, and wrk from Debian's packages, installed here if missing).
+bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Photos/second through one worker process against a no-op task floor (needs PostgreSQL, Redis).
 bench-pipeline: install

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from flask import g, request
 
-from .accounts.keys import user_for_key
+from .accounts.keys import identity_for_key
 from .accounts.models import Role
 from .errors import ServiceError
 
@@ -45,10 +45,10 @@ def authenticate():
     key = presented_key()
     if not key:
         raise Unauthorized("Authentication required: send your API key in the X-API-KEY header.")
-    user = user_for_key(key)
-    if user is None:
+    identity = identity_for_key(key)
+    if identity is None:
         raise Unauthorized("Invalid or revoked API key.")
-    g.caller = Caller(user_id=user.id, company_id=user.company_id, role=user.role)
+    g.caller = Caller(*identity)
 
 
 def current_caller():

@@ -2,7 +2,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -75,3 +75,15 @@ class Photo(CompanyOwned, db.Model):
     @property
     def is_uploaded(self):
         return self.status == PhotoStatus.UPLOADED.value
+
+
+def _listing_index(name, *leading):
+    """Uploaded photos in display order (migration 0003 creates these per database)."""
+    return Index(name, *leading, Photo.captured_at.desc().nulls_last(), Photo.created_at.desc(),
+                 Photo.id.desc(), postgresql_where=Photo.status == PhotoStatus.UPLOADED.value)
+
+
+_listing_index("ix_photos_listing", Photo.company_id)
+_listing_index("ix_photos_job_listing", Photo.company_id, Photo.job_id)
+_listing_index("ix_photos_creator_listing", Photo.created_by)
+Index("ix_photos_tags", Photo.tags, postgresql_using="gin", postgresql_ops={"tags": "jsonb_path_ops"})
