@@ -7,7 +7,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
-from photoservice.geocoding import GateBusy, GeocodingUnavailable
+from photoservice.geocoding.geocoders import GateBusy, GeocodingUnavailable
 from photoservice.processing import services as processing
 from photoservice.queue import PROCESS_PHOTO
 

@@ -3,7 +3,7 @@ from geopy.distance import great_circle
 from sqlalchemy import select
 
 from ..extensions import db
-from . import nearby_box
+from .geocoders import nearby_box
 from .models import GeocodedPlace
 
 MISS = object()

@@ -1,7 +1,8 @@
 """Reverse geocoding of one point: cache first, then one paced call for everyone."""
 from flask import current_app
 
-from . import cache, call_geocoder, place_from_location, runtime
+from . import cache
+from .geocoders import call_geocoder, place_from_location, runtime
 
 
 def reverse_geocode(latitude, longitude):

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from ..extensions import db
-from ..geocoding import GeocodingRefused
+from ..geocoding.geocoders import GeocodingRefused
 from ..geocoding.service import reverse_geocode
 from ..jobs.models import JobInspection, JobInspectionLineItem
 from ..models_base import utcnow

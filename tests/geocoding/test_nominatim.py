@@ -11,10 +11,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-import photoservice.geocoding as geocoding
+import photoservice.geocoding.geocoders as geocoding
 from devstack.seaweed import free_port
 from photoservice.extensions import db
-from photoservice.geocoding import (GeocodingRefused, GeocodingUnavailable, build_geocoder,
+from photoservice.geocoding.geocoders import (GeocodingRefused, GeocodingUnavailable, build_geocoder,
                                     call_geocoder, place_from_location)
 from photoservice.geocoding.models import GeocodedPlace
 from photoservice.geocoding.service import reverse_geocode

@@ -8,7 +8,7 @@ from geopy.distance import distance, great_circle
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
-from photoservice.geocoding import build_geocoder, place_from_location
+from photoservice.geocoding.geocoders import build_geocoder, place_from_location
 from photoservice.geocoding.offline import OfflineGeocoder
 
 STANLEY = (-51.6938, -57.8570)  # Falkland Islands: no other town within 100 km

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-import photoservice.geocoding as geocoding
+import photoservice.geocoding.geocoders as geocoding
 from photoservice.extensions import db
 from photoservice.geocoding.models import GeocodedPlace
 from photoservice.models_base import utcnow
