@@ -86,4 +86,5 @@ def _listing_index(name, *leading):
 _listing_index("ix_photos_listing", Photo.company_id)
 _listing_index("ix_photos_job_listing", Photo.company_id, Photo.job_id)
 _listing_index("ix_photos_creator_listing", Photo.created_by)
-Index("ix_photos_tags", Photo.tags, postgresql_using="gin", postgresql_ops={"tags": "jsonb_path_ops"})
+Index("ix_photos_tags", Photo.tags, postgresql_using="gin", postgresql_ops={"tags": "jsonb_path_ops"},
+      postgresql_where=Photo.status == PhotoStatus.UPLOADED.value)
