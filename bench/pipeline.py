@@ -32,6 +32,15 @@ def make_database(admin_url):
     return name, admin_url.rsplit("/", 1)[0] + "/" + name
 
 
+def fresh_parts(redis_db):
+    """(admin URL, Redis URL, database name, database URL): an emptied Redis
+    database and a new PostgreSQL database, from BENCH_* or the local servers."""
+    admin_url = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    redis_url = os.environ.get("BENCH_REDIS_URL", f"redis://127.0.0.1:6379/{redis_db}")
+    redis.Redis.from_url(redis_url).flushdb()
+    return (admin_url, redis_url, *make_database(admin_url))
+
+
 def drop_database(admin_url, name):
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -89,10 +98,7 @@ def main():
     parser.add_argument("--sites", type=int, default=5)
     args = parser.parse_args()
 
-    admin_url = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-    redis.Redis.from_url(redis_url).flushdb()
-    name, database_url = make_database(admin_url)
+    admin_url, redis_url, name, database_url = fresh_parts(redis_db=15)
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, GEOCODER="offline")
     os.environ.update(env)
     worker = None

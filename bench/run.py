@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import wrk  # noqa: E402
-from bench.pipeline import drop_database, make_database  # noqa: E402
+from bench.pipeline import drop_database, fresh_parts  # noqa: E402
 from devstack.seaweed import SeaweedS3, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -142,10 +142,7 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
 
-    admin_url = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-    redis.Redis.from_url(redis_url).flushdb()
-    name, database_url = make_database(admin_url)
+    admin_url, redis_url, name, database_url = fresh_parts(redis_db=14)
     processes = []
     with tempfile.TemporaryDirectory() as s3_dir, \
             SeaweedS3(s3_dir, secrets.token_hex(8), secrets.token_hex(16), bucket="photos") as store:
