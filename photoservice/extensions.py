@@ -1,8 +1,6 @@
 """Unbound extension instances; `create_app` binds them with `init_app`."""
-import hashlib
-
-from flask import request
 from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -23,15 +21,5 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION),
                session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True)
 api = Api()
-
-
-
-def api_key_bucket():
-    """Rate-limit bucket: the presented API key's digest (never the key), else the address."""
-    key = request.headers.get("X-API-KEY") or request.headers.get("Authorization", "")
-    if key:
-        return "key:" + hashlib.sha256(key.strip().encode("utf-8", "surrogatepass")).hexdigest()
-    return "addr:" + (request.remote_addr or "unknown")
-
-
-limiter = Limiter(key_func=api_key_bucket)
+# Limits are bound per blueprint, keyed by API key, in photoservice.limits.
+limiter = Limiter(key_func=get_remote_address)

@@ -6,16 +6,29 @@ down the API keeps serving without limits (fail open) and says so in the log.
 import math
 import time
 
-from flask import current_app
+from flask import current_app, request
 from flask_limiter import RateLimitExceeded
 from limits import parse_many
 
+from .accounts.keys import digest
+from .auth import presented_key
 from .errors import error_body
 from .extensions import limiter
 
 
+def api_key_bucket():
+    """One bucket per API key, by digest (never the key), whether it came as X-API-KEY
+    or as a bearer token; requests without a key share their address's bucket."""
+    key = presented_key()
+    return "key:" + digest(key) if key else "addr:" + (request.remote_addr or "unknown")
+
+
+def _is_off(setting):
+    return setting.strip().lower() == "off"
+
+
 def limit_is_off():
-    return current_app.config["API_RATE_LIMIT"].strip().lower() == "off"
+    return _is_off(current_app.config["API_RATE_LIMIT"])
 
 
 def current_limit():
@@ -30,15 +43,15 @@ def current_limit():
 def too_many_requests(error):
     """429 in the common error shape, with the seconds until a request is allowed."""
     window = limiter.current_limit
-    wait = math.ceil(window.reset_at - time.time()) if window else 1
-    body = error_body(429, f"Rate limit exceeded ({error.description}); retry after {max(wait, 1)} s.")
-    return body, 429, {"Retry-After": str(max(wait, 1))}
+    wait = max(math.ceil(window.reset_at - time.time()), 1) if window else 1
+    body = error_body(429, f"Rate limit exceeded ({error.description}); retry after {wait} s.")
+    return body, 429, {"Retry-After": str(wait)}
 
 
 def init_limits(app, *blueprints):
     """Bind the limiter to `app` and limit every request to `blueprints` per API key."""
     setting = app.config["API_RATE_LIMIT"]
-    if setting.strip().lower() != "off":
+    if not _is_off(setting):
         try:
             parse_many(setting)
         except ValueError:
@@ -59,4 +72,4 @@ def init_limits(app, *blueprints):
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
     for blueprint in blueprints:
-        limiter.limit(current_limit, exempt_when=limit_is_off)(blueprint)
+        limiter.limit(current_limit, key_func=api_key_bucket, exempt_when=limit_is_off)(blueprint)

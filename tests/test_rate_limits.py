@@ -32,6 +32,15 @@ def test_each_key_has_its_own_budget(limited, as_user):
     assert crew.get("/light/photos/").status_code == 200
 
 
+def test_a_key_has_one_budget_whichever_header_carries_it(limited, client, company):
+    key = company["users"][0]["api_key"]
+    as_header = {"X-API-KEY": key}
+    as_bearer = {"Authorization": f"Bearer {key}"}
+    statuses = [client.get("/light/photos/", headers=as_header if n % 2 else as_bearer).status_code
+                for n in range(8)]
+    assert statuses.count(200) == 5 and statuses[5:] == [429] * 3
+
+
 def test_docs_and_health_are_not_limited(limited, client):
     assert set(burst(lambda: client.get("/openapi.json"), 12)) == {200}
     assert set(burst(lambda: client.get("/healthz"), 12)) == {200}
