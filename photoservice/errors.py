@@ -11,6 +11,9 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
+# What a 503 tells clients to wait before trying again.
+RETRY_AFTER_SECONDS = 5
+
 
 class ServiceError(Exception):
     """An expected failure a client can act on; carries its HTTP status."""
@@ -41,7 +44,7 @@ class DependencyUnavailable(ServiceError):
 
     status_code = 503
 
-    def __init__(self, message, retry_after=5):
+    def __init__(self, message, retry_after=RETRY_AFTER_SECONDS):
         super().__init__(message, headers={"Retry-After": str(retry_after)})
 
 
@@ -94,7 +97,7 @@ def handle_http_exception(error):
         errors = flatten_field_errors(data["messages"])
     message = data.get("message")
     if message is None:
-        message = _summary(errors) if errors else (error.description or error.name)
+        message = invalid_request_summary(errors) if errors else (error.description or error.name)
     headers = dict(data.get("headers") or {})
     if error.code == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
@@ -111,7 +114,8 @@ def handle_unexpected(error):
     return error_body(500, "Internal server error."), 500
 
 
-def _summary(errors):
+def invalid_request_summary(errors):
+    """The message of a 400 that names its fields: `Invalid request: job, name.`"""
     return "Invalid request: " + ", ".join(sorted(errors)) + "."
 
 

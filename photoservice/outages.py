@@ -4,7 +4,7 @@ import logging
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from .errors import error_body
+from .errors import DependencyUnavailable, handle_service_error
 
 log = logging.getLogger(__name__)
 
@@ -13,7 +13,7 @@ DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeo
 
 def database_unavailable(error):
     log.error("database unavailable: %s", error.__class__.__name__, exc_info=error)
-    return error_body(503, "The database is unavailable; try again shortly."), 503, {"Retry-After": "5"}
+    return handle_service_error(DependencyUnavailable("The database is unavailable; try again shortly."))
 
 
 def register_outage_handlers(app):

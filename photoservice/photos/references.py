@@ -1,7 +1,7 @@
 """Checks a photo's references against the caller's company in one query."""
 from sqlalchemy import literal, select
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, invalid_request_summary
 from ..extensions import db
 from ..jobs.models import (ChangeOrderLineItem, EstimateLineItem, Job, JobInspection,
                            JobInspectionLineItem, SupplementalLineItem)
@@ -44,7 +44,7 @@ def resolve_job(company_id, references):
     row = db.session.execute(select(literal(1), *columns)).one()._mapping
     missing = {field: [NOT_FOUND] for field in references if row[field] is None}
     if missing:
-        raise InvalidInput("Invalid request: " + ", ".join(sorted(missing)) + ".", missing)
+        raise InvalidInput(invalid_request_summary(missing), missing)
 
     job_of = {field: row[field] for field in references}
     anchor = "job" if "job" in job_of else next(iter(job_of))
