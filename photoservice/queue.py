@@ -9,7 +9,7 @@ from flask import current_app, has_app_context
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
-from .pipeline import photo_created
+from .pipeline import mark_undispatched, photo_created
 
 log = logging.getLogger(__name__)
 
@@ -46,5 +46,4 @@ def dispatch_new_photo(sender, photo_id):
         current_app.extensions["celery"].send_task(PROCESS_PHOTO, args=[photo_id], retry=False)
     except (BrokerError, RedisError, OSError) as error:
         log.warning("broker unavailable, photo %s left for the sweep: %s", photo_id, error)
-        from .processing.services import mark_undispatched
         mark_undispatched(photo_id)

@@ -87,12 +87,6 @@ def note_retry(photo_id, countdown):
     db.session.commit()
 
 
-def mark_undispatched(photo_id):
-    """The broker refused the work: leave it for the next sweep."""
-    db.session.execute(update(Photo).where(Photo.id == photo_id).values(dispatched_at=None))
-    db.session.commit()
-
-
 def due_for_dispatch(limit=500):
     """Ids of unfinished photos never handed to the broker, or handed over long ago.
 

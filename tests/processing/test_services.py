@@ -15,6 +15,7 @@ from photoservice.extensions import db
 from photoservice.geocoding.models import GeocodedPlace
 from photoservice.models_base import utcnow
 from photoservice.photos.models import Photo
+from photoservice import pipeline
 from photoservice.processing import services
 
 NEW_YORK = {"latitude": 40.7128, "longitude": -74.0060}
@@ -334,7 +335,7 @@ def test_mark_undispatched_leaves_the_photo_for_the_next_sweep(app, as_user):
     assert load(app, photo["id"]).dispatched_at is not None
     with app.app_context():
         assert services.due_for_dispatch() == []
-        services.mark_undispatched(photo["id"])
+        pipeline.mark_undispatched(photo["id"])
         assert load(app, photo["id"]).dispatched_at is None
         assert services.due_for_dispatch() == [photo["id"]]
 
