@@ -122,17 +122,25 @@ def as_user(client, company):
 
 
 @pytest.fixture
-def web_server(app_config, database_url, tmp_path):
+def app_env(app_config, database_url):
+    """`app_env(**settings)` → the environment of a process (gunicorn, celery) that runs
+    the app on the test parts, with `settings` on top."""
+    def env(**settings):
+        base = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=app_config["REDIS_URL"],
+                    S3_ENDPOINT_URL=app_config["S3_ENDPOINT_URL"], S3_BUCKET=app_config["S3_BUCKET"],
+                    AWS_ACCESS_KEY_ID=app_config["AWS_ACCESS_KEY_ID"],
+                    AWS_SECRET_ACCESS_KEY=app_config["AWS_SECRET_ACCESS_KEY"])
+        return {**base, **{name: str(value) for name, value in settings.items()}}
+    return env
+
+
+@pytest.fixture
+def web_server(app_env, tmp_path):
     """`web_server(**env)` → gunicorn serving the app on the test parts (overridable)."""
     servers = []
 
     def start(workers=2, **settings):
-        env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=app_config["REDIS_URL"],
-                   S3_ENDPOINT_URL=app_config["S3_ENDPOINT_URL"], S3_BUCKET=app_config["S3_BUCKET"],
-                   AWS_ACCESS_KEY_ID=app_config["AWS_ACCESS_KEY_ID"],
-                   AWS_SECRET_ACCESS_KEY=app_config["AWS_SECRET_ACCESS_KEY"])
-        env.update({name: str(value) for name, value in settings.items()})
-        server = WebServer(env, workers, log_path=tmp_path / f"web{len(servers)}.log")
+        server = WebServer(app_env(**settings), workers, log_path=tmp_path / f"web{len(servers)}.log")
         servers.append(server)
         return server.wait_ready()
 

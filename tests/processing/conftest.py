@@ -1,5 +1,4 @@
 """Real Celery worker processes for the pipeline tests."""
-import os
 import signal
 import subprocess
 import sys
@@ -58,14 +57,13 @@ class Worker:
 
 
 @pytest.fixture
-def start_worker(app, database_url, redis_server, tmp_path):
+def start_worker(app, app_env, redis_server, tmp_path):
     """`start_worker(concurrency=1, beat=False, **settings)` → a ready Worker."""
     redis.Redis.from_url(redis_server.url).flushdb()  # no messages left by other tests
     workers = []
 
     def start(concurrency=1, beat=False, **settings):
-        env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_server.url,
-                   PROCESSING_SWEEP_INTERVAL="0.5", **{k: str(v) for k, v in settings.items()})
+        env = app_env(**{"PROCESSING_SWEEP_INTERVAL": "0.5", **settings})
         worker = Worker(env, tmp_path / f"worker{len(workers)}.log", concurrency, beat,
                         tmp_path / f"beat{len(workers)}")
         workers.append(worker)
