@@ -1,16 +1,20 @@
 """Checks a photo's references against the caller's company in one query."""
-from sqlalchemy import literal, select
+from functools import lru_cache
+
+from sqlalchemy import bindparam, literal, select
 
 from ..errors import InvalidInput, invalid_request_summary
-from ..extensions import db
 from ..jobs.models import (ChangeOrderLineItem, EstimateLineItem, Job, JobInspection,
                            JobInspectionLineItem, SupplementalLineItem)
+from ..statements import execute
 
 NOT_FOUND = "Does not exist."
 
 
-def _parent_job_query(field, object_id, company_id):
-    """A scalar subquery: the job `object_id` belongs to, or NULL if not the company's."""
+def _parent_job_query(field):
+    """A scalar subquery: the job of the id bound as `field`, or NULL if that id is
+    not the company's (bound as `company_id`)."""
+    object_id, company_id = bindparam(field), bindparam("company_id")
     if field == "job":
         return select(Job.id).where(Job.id == object_id, Job.company_id == company_id)
     if field == "job_inspection_line_item":
@@ -37,11 +41,8 @@ def resolve_job(company_id, references):
     """
     if not references:
         return None
-    columns = [
-        _parent_job_query(field, object_id, company_id).scalar_subquery().label(field)
-        for field, object_id in references.items()
-    ]
-    row = db.session.execute(select(literal(1), *columns)).one()._mapping
+    statement = _parent_jobs_statement(tuple(references))
+    row = execute(statement, {"company_id": company_id, **references}).one()._mapping
     missing = {field: [NOT_FOUND] for field in references if row[field] is None}
     if missing:
         raise InvalidInput(invalid_request_summary(missing), missing)
@@ -54,3 +55,13 @@ def resolve_job(company_id, references):
         errors.update({field: [f"Belongs to another job than {anchor}."] for field in clashes})
         raise InvalidInput(f"{anchor} and {', '.join(clashes)} refer to different jobs.", errors)
     return job_of[anchor]
+
+
+@lru_cache(maxsize=None)
+def _parent_jobs_statement(fields):
+    """One row with a column per field: the job each given reference belongs to.
+
+    Built once per combination of fields (at most 31), then only bound.
+    """
+    return select(literal(1), *(_parent_job_query(field).scalar_subquery().label(field)
+                                for field in fields))

@@ -1,4 +1,6 @@
 """The photo upload flow: create, finalize, read."""
+from functools import lru_cache
+
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -9,6 +11,7 @@ from ..fields import MAX_ID
 from ..models_base import utcnow
 from ..pagination import paginate
 from ..pipeline import announce_photo_created
+from ..statements import dialect_name, execute
 from . import queries
 from .keys import content_type_for, media_kind, object_key
 from .models import Photo, PhotoStatus
@@ -58,11 +61,18 @@ def replay(photo):
 def _insert_unless_exists(values):
     """INSERT … ON CONFLICT DO NOTHING: None if the client_id or key was taken.
 
-    The unique constraints decide, so concurrent duplicates make one row.
+    The unique constraints decide, so concurrent duplicates make one row. The
+    new photo is built from the RETURNING row; it is not kept in the session.
     """
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[db.engine.dialect.name]
-    statement = dialect.insert(Photo).values(**values).on_conflict_do_nothing().returning(Photo)
-    return db.session.execute(statement).scalar_one_or_none()
+    row = execute(_insert_statement(dialect_name()), values).one_or_none()
+    return None if row is None else Photo(**row._mapping)
+
+
+@lru_cache(maxsize=None)
+def _insert_statement(dialect):
+    table = Photo.__table__
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return insert(table).on_conflict_do_nothing().returning(*table.columns)
 
 
 def _find_by_client_id(company_id, client_id):
