@@ -23,7 +23,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import wrk  # noqa: E402
+from bench import cpu, wrk  # noqa: E402
 from bench.pipeline import drop_database, fresh_parts  # noqa: E402
 from devstack.seaweed import SeaweedS3, free_port  # noqa: E402
 
@@ -129,6 +129,23 @@ def wait_drained(redis_url, timeout=600):
         time.sleep(0.2)
 
 
+def stack_meter(web, worker):
+    """CPU of gunicorn's workers (`web`), the Celery worker, PostgreSQL and Redis."""
+    return cpu.Meter({"web": lambda: cpu.tree(web.pid)[1:], "worker": lambda: cpu.tree(worker.pid),
+                      "postgres": lambda: cpu.named("postgres"),
+                      "redis": lambda: cpu.named("redis-server")})
+
+
+def measured_run(meter, url, script, args, seconds, connections):
+    """One wrk run, with the CPU milliseconds per request each part of the stack spent."""
+    meter.start()
+    figures = wrk.run(url, script, args, seconds, connections)
+    spent = meter.stop()
+    requests_done = figures["rps"] * seconds
+    figures["cpu_ms"] = {part: 1000 * used / requests_done for part, used in spent.items()}
+    return figures
+
+
 def pipeline_rate():
     out = subprocess.run([sys.executable, "-m", "bench.pipeline", "--photos", "500"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
@@ -181,10 +198,13 @@ def main():
             for url in (floor_url, web_url):  # warm both up: imports, pools, clients
                 wrk.run(url, script, create_args, seconds=2, connections=args.connections)
             floors, creates = [], []
+            floor_meter, web_meter = stack_meter(floor, worker), stack_meter(web, worker)
             for _ in range(args.rounds):
                 wait_drained(redis_url)
-                floors.append(wrk.run(floor_url, script, create_args, args.seconds, args.connections))
-                creates.append(wrk.run(web_url, script, create_args, args.seconds, args.connections))
+                floors.append(measured_run(floor_meter, floor_url, script, create_args,
+                                           args.seconds, args.connections))
+                creates.append(measured_run(web_meter, web_url, script, create_args,
+                                            args.seconds, args.connections))
             wait_drained(redis_url)
             add_photos(app, company, 10_000)
             list_args = [company["users"][0]["api_key"], company["jobs"][0]]
@@ -209,6 +229,10 @@ def main():
     print(f"create (POST /light/photos/): {create['rps']:.0f} req/s, p50 {create['p50']:.1f} ms, p99 {create['p99']:.1f} ms")
     print(f"create/floor: {create['rps'] / floor_['rps']:.2f} x throughput, "
           f"{create['p99'] / floor_['p99']:.2f} x p99   (non-2xx responses: {errors})")
+    for label, runs in (("floor ", floors), ("create", creates)):
+        parts = {part: sum(run["cpu_ms"][part] for run in runs) / len(runs) for part in runs[0]["cpu_ms"]}
+        print(f"{label} CPU per request: {sum(parts.values()):.2f} ms = "
+              + ", ".join(f"{part} {ms:.2f}" for part, ms in parts.items()))
     print(f"SQL statements per create (all five references set): {len(statements)}")
     for statement in statements:
         print("   ", " ".join(statement.split())[:110])
