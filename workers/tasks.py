@@ -36,6 +36,11 @@ def process_photo(self, photo_id):
         countdown = backoff(self.request.retries, getattr(error, "retry_after", None))
         processing.note_retry(photo_id, countdown)
         raise self.retry(exc=error, countdown=countdown)
+    except Exception as error:
+        # Not transient: retrying cannot help. The photo says so at once (nothing
+        # of an attempt that failed this way was saved); Celery still logs it.
+        processing.record_failure(photo_id, f"Processing failed: {type(error).__name__}: {error}")
+        raise
 
 
 @shared_task(name="workers.tasks.sweep_processing", acks_late=True, ignore_result=True)

@@ -5,6 +5,12 @@ from . import cache
 from .geocoders import call_geocoder, place_from_location, runtime
 
 
+def cached_place(latitude, longitude):
+    """A place already geocoded within GEOCODER_CACHE_METERS of the point, or cache.MISS."""
+    config = current_app.config
+    return cache.lookup(config["GEOCODER"], latitude, longitude, config["GEOCODER_CACHE_METERS"])
+
+
 def reverse_geocode(latitude, longitude):
     """Our `location` object for a point, or None where the geocoder knows nothing.
 

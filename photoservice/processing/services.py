@@ -6,14 +6,16 @@ function takes ids, re-reads the row and is safe to run twice.
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from ..extensions import db
+from ..geocoding.cache import MISS
 from ..geocoding.geocoders import GeocodingRefused
-from ..geocoding.service import reverse_geocode
+from ..geocoding.service import cached_place, reverse_geocode
 from ..jobs.models import JobInspection, JobInspectionLineItem
 from ..models_base import utcnow
 from ..photos.models import Photo, ProcessingStatus
+from ..statements import execute
 from .gps import UnparseableLocation, coordinates_from_exif
 
 UNFINISHED = (ProcessingStatus.QUEUED.value, ProcessingStatus.PROCESSING.value)
@@ -27,24 +29,26 @@ def capture_time(exif):
     return datetime.fromtimestamp(stamp / 1000, tz=timezone.utc)
 
 
+_PARENT_JOB = (
+    select(JobInspection.job_id)
+    .join(JobInspectionLineItem, JobInspectionLineItem.inspection_id == JobInspection.id)
+    .where(JobInspectionLineItem.id == bindparam("line_item_id"))
+)
+
+
 def parent_job_id(line_item_id):
-    return db.session.execute(
-        select(JobInspection.job_id)
-        .join(JobInspectionLineItem, JobInspectionLineItem.inspection_id == JobInspection.id)
-        .where(JobInspectionLineItem.id == line_item_id)
-    ).scalar_one_or_none()
+    return execute(_PARENT_JOB, {"line_item_id": line_item_id}).scalar_one_or_none()
 
 
 def process_photo(photo_id):
     """Fill in what a photo's metadata implies. Returns the photo (None if gone).
 
     Raises GeocodingUnavailable, GateBusy or a database error when it should be
-    retried; what was worked out before that is already saved.
+    retried; what was worked out before a geocoder call is already saved.
     """
     photo = db.session.get(Photo, photo_id)
     if photo is None or photo.processing_status == ProcessingStatus.PROCESSED.value:
         return photo
-    photo.processing_status = ProcessingStatus.PROCESSING.value
     photo.processing_attempts += 1
     photo.captured_at = capture_time(photo.exif)
     if photo.job_inspection_line_item_id is not None:
@@ -55,12 +59,19 @@ def process_photo(photo_id):
     except UnparseableLocation as error:
         coordinates, photo.location_error = None, str(error)
     photo.latitude, photo.longitude = coordinates or (None, None)
-    db.session.commit()
 
-    try:
-        photo.location = reverse_geocode(*coordinates) if coordinates else None
-    except GeocodingRefused as error:
-        return record_failure(photo_id, f"Reverse geocoding refused: {error}")
+    # Most photos are near one already geocoded: then all is known now, in one
+    # transaction. Otherwise the attempt and the work so far are saved before the
+    # geocoder call, which may be slow, fail or kill the process.
+    place = cached_place(*coordinates) if coordinates else None
+    if place is MISS:
+        photo.processing_status = ProcessingStatus.PROCESSING.value
+        db.session.commit()
+        try:
+            place = reverse_geocode(*coordinates)
+        except GeocodingRefused as error:
+            return record_failure(photo_id, f"Reverse geocoding refused: {error}")
+    photo.location = place
     photo.processing_status = ProcessingStatus.PROCESSED.value
     photo.processing_error = None
     photo.processed_at = utcnow()

@@ -202,6 +202,57 @@ def test_a_hundred_photos_of_one_roof_cost_one_geocoder_call(
     assert [(p.processing_status, p.location["city"]) for p in photos] == [("processed", "Denver")] * 100
 
 
+def committed_transactions(app, photo_id):
+    """How many COMMITs processing `photo_id` sends."""
+    from sqlalchemy import event
+
+    commits = []
+
+    def count(connection):
+        commits.append(connection)
+
+    with app.app_context():
+        engine = db.engine
+        event.listen(engine, "commit", count)
+        try:
+            services.process_photo(photo_id)
+        finally:
+            event.remove(engine, "commit", count)
+    return len(commits)
+
+
+def test_a_photo_near_a_geocoded_place_is_processed_in_one_transaction(app, make_photo, offline):
+    first = make_photo(exif={"timestamp": TIMESTAMP_MS, **NEW_YORK})
+    nearby = make_photo(exif={"latitude": 40.7128 + 5 * METRE, "longitude": -74.006})
+
+    assert committed_transactions(app, first) == 3  # the attempt, the cached place, the result
+    assert committed_transactions(app, nearby) == 1
+    after = load(app, nearby)
+    assert after.processing_status == "processed" and after.processing_attempts == 1
+    assert after.location["city"] == "New York City"
+
+
+def test_the_attempt_is_saved_before_the_geocoder_is_called(app, make_photo, offline, monkeypatch):
+    photo_id = make_photo(exif={"timestamp": TIMESTAMP_MS, **NEW_YORK})
+    with app.app_context():
+        geocoder, _gate = geocoding.runtime()
+    seen_during_call = []
+
+    def reverse_seeing_the_row(query, **kwargs):
+        # Another connection sees only what was committed.
+        with db.engine.connect() as other:
+            seen_during_call.append(other.execute(
+                select(Photo.processing_status, Photo.processing_attempts, Photo.captured_at)
+                .where(Photo.id == photo_id)).one())
+        raise geocoding.GeocodingUnavailable("down")
+
+    monkeypatch.setattr(geocoder, "reverse", reverse_seeing_the_row)
+    with app.app_context(), pytest.raises(geocoding.GeocodingUnavailable):
+        services.process_photo(photo_id)
+
+    assert seen_during_call == [("processing", 1, CAPTURED_AT)]
+
+
 def test_geocoding_refused_fails_the_photo_and_keeps_the_capture_time(
         app, as_user, geocoder_settings, nominatim_stub):
     geocoder_settings(GEOCODER="nominatim", NOMINATIM_DOMAIN=nominatim_stub.domain,
@@ -356,3 +407,25 @@ def test_capture_time_is_utc_from_milliseconds():
     assert services.capture_time({"timestamp": 1732790400000.0}).tzinfo == timezone.utc
     assert services.capture_time({}) is None
     assert services.capture_time(None) is None
+
+
+# ---------------------------------------------------------------- the task around the service
+
+
+def test_an_error_that_is_not_transient_fails_the_photo_at_once(app, make_photo, offline, monkeypatch):
+    from workers import tasks
+
+    photo_id = make_photo(exif={"timestamp": TIMESTAMP_MS, **NEW_YORK})
+
+    def broken(exif):
+        raise KeyError("GPSVersionID")
+
+    monkeypatch.setattr(services, "coordinates_from_exif", broken)
+    with app.app_context():
+        result = tasks.process_photo.apply(args=[photo_id])
+
+    assert result.failed() and isinstance(result.result, KeyError)  # Celery still sees it
+    after = load(app, photo_id)
+    assert after.processing_status == "processing_failed"
+    assert after.processing_error == "Processing failed: KeyError: 'GPSVersionID'"
+    assert after.processed_at is None
