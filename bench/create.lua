@@ -1,9 +1,10 @@
 -- wrk script: POST /light/photos/ with realistic, varied bodies.
 -- Arguments after `--`: API_KEY JOB_1 JOB_2 INSPECTION_ITEM ESTIMATE_ITEM SUPPLEMENTAL_ITEM CHANGE_ORDER_ITEM
 local counter = 0
-local thread_id = 0
 local threads = 0
 
+-- Each thread gets its own `thread_id` global (a local here would hide it), so
+-- no two requests of a run share a client_id.
 function setup(thread)
   threads = threads + 1
   thread:set("thread_id", threads)

@@ -3,9 +3,12 @@
 Starts SeaweedFS, gunicorn serving the app (2 processes), a Celery worker and, on
 PostgreSQL and Redis (BENCH_DATABASE_ADMIN_URL, BENCH_REDIS_URL), a throwaway
 database; gunicorn also serves bench/floor_app.py, the least work a create could
-do. wrk loads both in turns with varied bodies. Then: SQL statements per create,
-the list with 10,000 photos, web process RSS and the pipeline's photos/second.
-Runs are noisy on 2 shared cores: the ratios within one run are the figures.
+do, and bench/required_app.py, the floor plus what the spec makes a create do
+(with bare drivers). wrk loads the three in turns with varied bodies, and the CPU
+each part of the stack spends per request is read from /proc. Then: SQL
+statements per create, the list with 10,000 photos, web process RSS and the
+pipeline's photos/second. Runs are noisy on 2 shared cores: the ratios within
+one run are the figures.
 """
 import argparse
 import os
@@ -141,9 +144,15 @@ def measured_run(meter, url, script, args, seconds, connections):
     meter.start()
     figures = wrk.run(url, script, args, seconds, connections)
     spent = meter.stop()
-    requests_done = figures["rps"] * seconds
-    figures["cpu_ms"] = {part: 1000 * used / requests_done for part, used in spent.items()}
+    figures["cpu_ms"] = {part: 1000 * used / figures["requests"] for part, used in spent.items()}
     return figures
+
+
+def photo_count(app):
+    from photoservice.extensions import db
+    from photoservice.photos.models import Photo
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Photo))
 
 
 def pipeline_rate():
@@ -189,22 +198,26 @@ def main():
             processes.append(worker)
             web, web_url = gunicorn("wsgi:app", env)
             floor, floor_url = gunicorn("bench.floor_app:app", env)
-            processes += [web, floor]
+            required, required_url = gunicorn("bench.required_app:app", env)
+            processes += [web, floor, required]
 
             create_args = [company["users"][2]["api_key"], *company["jobs"],
                            company["job_inspection_line_item"], company["estimate_line_item"],
                            company["supplemental_line_item"], company["change_order_line_item"]]
             script = str(ROOT / "bench" / "create.lua")
-            for url in (floor_url, web_url):  # warm both up: imports, pools, clients
+            servers = {"floor": (floor, floor_url), "required": (required, required_url),
+                       "create": (web, web_url)}
+            runs = {name: [] for name in servers}
+            for _, url in servers.values():  # warm up: imports, pools, clients
                 wrk.run(url, script, create_args, seconds=2, connections=args.connections)
-            floors, creates = [], []
-            floor_meter, web_meter = stack_meter(floor, worker), stack_meter(web, worker)
             for _ in range(args.rounds):
-                wait_drained(redis_url)
-                floors.append(measured_run(floor_meter, floor_url, script, create_args,
-                                           args.seconds, args.connections))
-                creates.append(measured_run(web_meter, web_url, script, create_args,
-                                            args.seconds, args.connections))
+                for name, (master, url) in servers.items():
+                    wait_drained(redis_url)
+                    before = photo_count(app)
+                    run = measured_run(stack_meter(master, worker), url, script, create_args,
+                                       args.seconds, args.connections)
+                    run["new_photos"] = photo_count(app) - before
+                    runs[name].append(run)
             wait_drained(redis_url)
             add_photos(app, company, 10_000)
             list_args = [company["users"][0]["api_key"], company["jobs"][0]]
@@ -217,22 +230,34 @@ def main():
                 process.terminate()
                 process.wait(30)
             drop_database(admin_url, name)
-    photos_per_s = pipeline_rate()
+    report(runs, statements, listing, plan, web_rss, pipeline_rate())
 
-    def mean(runs, key):
-        return sum(run[key] for run in runs) / len(runs)
 
-    create = {k: mean(creates, k) for k in ("rps", "p50", "p99")}
-    floor_ = {k: mean(floors, k) for k in ("rps", "p50", "p99")}
-    errors = sum(r["errors"] for r in creates + floors + [listing])
-    print(f"floor  (bench/floor_app.py): {floor_['rps']:.0f} req/s, p50 {floor_['p50']:.1f} ms, p99 {floor_['p99']:.1f} ms")
-    print(f"create (POST /light/photos/): {create['rps']:.0f} req/s, p50 {create['p50']:.1f} ms, p99 {create['p99']:.1f} ms")
-    print(f"create/floor: {create['rps'] / floor_['rps']:.2f} x throughput, "
-          f"{create['p99'] / floor_['p99']:.2f} x p99   (non-2xx responses: {errors})")
-    for label, runs in (("floor ", floors), ("create", creates)):
-        parts = {part: sum(run["cpu_ms"][part] for run in runs) / len(runs) for part in runs[0]["cpu_ms"]}
-        print(f"{label} CPU per request: {sum(parts.values()):.2f} ms = "
-              + ", ".join(f"{part} {ms:.2f}" for part, ms in parts.items()))
+LABELS = {"floor": "floor    (bench/floor_app.py)", "required": "required (bench/required_app.py)",
+          "create": "create   (POST /light/photos/)"}
+
+
+def report(runs, statements, listing, plan, web_rss, photos_per_s):
+    figures = {name: {k: sum(run[k] for run in rounds) / len(rounds) for k in ("rps", "p50", "p99")}
+               for name, rounds in runs.items()}
+    for name, rounds in runs.items():
+        fig = figures[name]
+        cpu_ms = {part: sum(run["cpu_ms"][part] for run in rounds) / len(rounds)
+                  for part in rounds[0]["cpu_ms"]}
+        print(f"{LABELS[name]}: {fig['rps']:.0f} req/s, p50 {fig['p50']:.1f} ms, p99 {fig['p99']:.1f} ms; "
+              f"CPU per request {sum(cpu_ms.values()):.2f} ms = "
+              + ", ".join(f"{part} {ms:.2f}" for part, ms in cpu_ms.items()))
+    floor, required, create = figures["floor"], figures["required"], figures["create"]
+    errors = sum(run["errors"] for rounds in runs.values() for run in rounds) + listing["errors"]
+    for name in ("required", "create"):  # every body is new: each request makes a photo
+        made = sum(run["new_photos"] for run in runs[name])
+        done = sum(run["requests"] for run in runs[name])
+        if made < done:  # (requests still in flight when wrk stops may add a few)
+            print(f"WARNING: {name}: {done} requests made {made} photos")
+    print(f"create/floor: {create['rps'] / floor['rps']:.3f} x throughput, "
+          f"{create['p99'] / floor['p99']:.2f} x p99   (non-2xx responses: {errors})")
+    print(f"required/floor: {required['rps'] / floor['rps']:.3f} x throughput (what the spec's work "
+          f"costs); create/required: {create['rps'] / required['rps']:.3f} x (what our code costs)")
     print(f"SQL statements per create (all five references set): {len(statements)}")
     for statement in statements:
         print("   ", " ".join(statement.split())[:110])
@@ -241,14 +266,15 @@ def main():
     print("list query plan:\n    " + plan.replace("\n", "\n    "))
     print(f"web process RSS after the run: {web_rss:.0f} MB")
     print(f"pipeline: {photos_per_s:.0f} photos/s per worker process")
-    print(f"create_rps={create['rps']:.1f} floor_rps={floor_['rps']:.1f} "
-          f"ratio={create['rps'] / floor_['rps']:.3f} create_p50_ms={create['p50']:.2f} "
-          f"create_p99_ms={create['p99']:.2f} floor_p50_ms={floor_['p50']:.2f} "
-          f"floor_p99_ms={floor_['p99']:.2f} p99_ratio={create['p99'] / floor_['p99']:.3f} "
+    print(f"create_rps={create['rps']:.1f} floor_rps={floor['rps']:.1f} "
+          f"ratio={create['rps'] / floor['rps']:.3f} create_p50_ms={create['p50']:.2f} "
+          f"create_p99_ms={create['p99']:.2f} floor_p50_ms={floor['p50']:.2f} "
+          f"floor_p99_ms={floor['p99']:.2f} p99_ratio={create['p99'] / floor['p99']:.3f} "
+          f"required_rps={required['rps']:.1f} required_ratio={required['rps'] / floor['rps']:.3f} "
+          f"create_to_required={create['rps'] / required['rps']:.3f} "
           f"sql_per_create={len(statements)} web_rss_mb={web_rss:.1f} "
           f"list_p50_ms={listing['p50']:.2f} list_p99_ms={listing['p99']:.2f} "
           f"pipeline_photos_per_s={photos_per_s:.1f} errors={errors}")
-
 
 if __name__ == "__main__":
     main()

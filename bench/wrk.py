@@ -11,7 +11,7 @@ def _ms(text):
 
 
 def run(url, script, args, seconds=10, connections=8, threads=2):
-    """requests/s, p50 and p99 latency (ms) and non-2xx count of one wrk run."""
+    """Requests done, requests/s, p50 and p99 latency (ms) and non-2xx count of one wrk run."""
     done = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script,
          url, "--", *map(str, args)], capture_output=True, text=True, check=True)
@@ -21,6 +21,7 @@ def run(url, script, args, seconds=10, connections=8, threads=2):
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": _ms(percentiles["50"]),
         "p99": _ms(percentiles["99"]),
