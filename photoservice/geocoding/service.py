@@ -15,23 +15,28 @@ def reverse_geocode(latitude, longitude):
     """Our `location` object for a point, or None where the geocoder knows nothing.
 
     Points within GEOCODER_CACHE_METERS of one already geocoded reuse its result,
-    so a hundred photos of one roof cost one call. Misses take the shared gate,
-    look again (another worker may just have answered), then call at most
-    GEOCODER_MAX_RPS times a second across all workers (a local dataset is exempt).
+    so a hundred photos of one roof cost one call; misses go to `geocode_miss`.
     Raises GeocodingUnavailable (retry) or GeocodingRefused (give up).
     """
+    found = cached_place(latitude, longitude)
+    return geocode_miss(latitude, longitude) if found is cache.MISS else found
+
+
+def geocode_miss(latitude, longitude):
+    """`reverse_geocode` for a point the cache did not know a moment ago.
+
+    Takes the shared gate, looks again (another worker may just have answered),
+    then calls at most GEOCODER_MAX_RPS times a second across all workers (a
+    local dataset is exempt) and caches the answer.
+    """
     config = current_app.config
-    name, meters = config["GEOCODER"], config["GEOCODER_CACHE_METERS"]
-    found = cache.lookup(name, latitude, longitude, meters)
-    if found is not cache.MISS:
-        return found
     geocoder, gate = runtime()
     with gate.exclusive() as turn:
-        found = cache.lookup(name, latitude, longitude, meters)
+        found = cached_place(latitude, longitude)
         if found is not cache.MISS:
             return found
-        if name != "offline":
+        if config["GEOCODER"] != "offline":
             turn.wait_turn(1.0 / config["GEOCODER_MAX_RPS"])
         place = place_from_location(call_geocoder(geocoder, latitude, longitude))
-        cache.store(name, latitude, longitude, place)
+        cache.store(config["GEOCODER"], latitude, longitude, place)
     return place

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, or_, select, update
 from ..extensions import db
 from ..geocoding.cache import MISS
 from ..geocoding.geocoders import GeocodingRefused
-from ..geocoding.service import cached_place, reverse_geocode
+from ..geocoding.service import cached_place, geocode_miss
 from ..jobs.models import JobInspection, JobInspectionLineItem
 from ..models_base import utcnow
 from ..photos.models import Photo, ProcessingStatus
@@ -68,7 +68,7 @@ def process_photo(photo_id):
         photo.processing_status = ProcessingStatus.PROCESSING.value
         db.session.commit()
         try:
-            place = reverse_geocode(*coordinates)
+            place = geocode_miss(*coordinates)
         except GeocodingRefused as error:
             return record_failure(photo_id, f"Reverse geocoding refused: {error}")
     photo.location = place
