@@ -26,12 +26,15 @@ def client():
     return _client
 
 
+def upload_policy(key):
+    return client().generate_presigned_post(
+        Bucket=os.environ["S3_BUCKET"], Key=key, Fields={"Content-Type": "image/jpeg"},
+        Conditions=[["content-length-range", 1, 104857600], ["starts-with", "$Content-Type", "image/"]],
+        ExpiresIn=3600)
+
+
 @app.post("/light/photos/")
 def create():
     body = request.get_json()
     key = f"photo_{secrets.token_hex(4)}.jpg"
-    policy = client().generate_presigned_post(
-        Bucket=os.environ["S3_BUCKET"], Key=key, Fields={"Content-Type": "image/jpeg"},
-        Conditions=[["content-length-range", 1, 104857600], ["starts-with", "$Content-Type", "image/"]],
-        ExpiresIn=3600)
-    return {"name": body["name"], "key": key, "upload_url": policy}, 201
+    return {"name": body["name"], "key": key, "upload_url": upload_policy(key)}, 201

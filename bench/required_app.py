@@ -22,7 +22,7 @@ import redis
 from celery import Celery
 from flask import Flask, request
 
-from bench.floor_app import client
+from bench.floor_app import upload_policy
 
 app = Flask(__name__)
 _parts = {}
@@ -79,9 +79,5 @@ def create():
         json.dumps(body.get("exif")), body.get("client_id"), key), prepare=True).fetchone()[0]
     db.commit()
     celery.send_task("workers.tasks.process_photo", args=[photo_id])
-    policy = client().generate_presigned_post(
-        Bucket=os.environ["S3_BUCKET"], Key=key, Fields={"Content-Type": "image/jpeg"},
-        Conditions=[["content-length-range", 1, 104857600], ["starts-with", "$Content-Type", "image/"]],
-        ExpiresIn=3600)
-    return {"id": photo_id, "name": name, "key": key, "upload_url": policy}, 201
+    return {"id": photo_id, "name": name, "key": key, "upload_url": upload_policy(key)}, 201
 
