@@ -4,15 +4,14 @@ import logging
 from flask import Flask
 
 from . import settings
-from .auth import SECURITY_SCHEMES
-from .errors import ErrorSchema, register_error_handlers
 from .extensions import api, db, migrate
-from .openapi import register_components
-from .health import blp as health_blp
-from .limits import init_limits
-from .outages import register_outage_handlers
-from .queue import celery_init_app
 from .geocoding import models as _geocoding_models  # noqa: F401  (its table joins the metadata)
+from .queue import celery_init_app
+from .web.auth import SECURITY_SCHEMES
+from .web.errors import ErrorSchema, register_error_handlers
+from .web.health import blp as health_blp
+from .web.limits import init_limits
+from .web.openapi import register_components
 
 API_SPEC = {
     "API_TITLE": "photoservice",
@@ -32,8 +31,17 @@ def create_app(config=None):
     app.config.update(API_SPEC)
     app.config.update(settings.from_environ())
     app.config.update(config or {})
+    app.config["CELERY"] = settings.celery_config(app.config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     api.ERROR_SCHEMA = ErrorSchema
@@ -42,17 +50,18 @@ def create_app(config=None):
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     register_components(api.spec)
-    register_error_handlers(app)
+    celery_init_app(app)
 
+
+def register_blueprints(app):
     from .photos.routes import blp as photos_blp
+
     api.register_blueprint(photos_blp)
     init_limits(app, photos_blp)
     app.register_blueprint(health_blp)
-    register_outage_handlers(app)
 
-    celery_init_app(app)
 
-    from .cli import register_commands
-    register_commands(app)
-    return app
+def register_commands(app):
+    from .cli import register_commands as register
 
+    register(app)

@@ -3,7 +3,7 @@ import json
 
 import click
 
-from .accounts.keys import issue_key, revoke_key
+from .accounts.api_keys import issue_key, revoke_key
 from .accounts.models import Company, Role, User
 from .accounts.services import create_company, create_user
 from .demo import seed_demo
@@ -81,7 +81,7 @@ def create_inspection_command(job_id, name):
 
 
 @click.command("create-line-item")
-@click.option("--kind", type=click.Choice(["inspection", *jobs.JOB_LINE_ITEMS]), required=True)
+@click.option("--kind", type=click.Choice(["inspection", *jobs.LINE_ITEM_KINDS]), required=True)
 @click.option("--parent", "parent_id", type=int, required=True,
               help="The inspection id for inspection line items, else the job id.")
 @click.argument("name")

@@ -1,7 +1,7 @@
 """Demo data: two companies, each with three users and a pair of jobs."""
 import secrets
 
-from .accounts.keys import issue_key
+from .accounts.api_keys import issue_key
 from .accounts.models import Role
 from .accounts.services import create_company, create_user
 from .extensions import db

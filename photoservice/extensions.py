@@ -6,7 +6,7 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 
-# Named constraints keep migrations identical on PostgreSQL and SQLite.
+# Named constraints: migrations refer to every index and constraint by a stable name.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -19,7 +19,7 @@ NAMING_CONVENTION = {
 # without a second SELECT.
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION),
                session_options={"expire_on_commit": False})
-migrate = Migrate(render_as_batch=True)
+migrate = Migrate()
 api = Api()
 # Limits are bound per blueprint, keyed by API key, in photoservice.limits.
 limiter = Limiter(key_func=get_remote_address)

@@ -1,6 +1,9 @@
-"""Celery, bound to the Flask app, and the hand-off of new photos to it.
+"""Celery, bound to the Flask app, and the hand-off of committed work to it.
 
-Tasks are sent by name so the web process never imports the worker code.
+Tasks are sent by name so the web process never imports the worker code. Each
+kind of work is enqueued with a plain call after its transaction commits; if
+the broker is down the call returns and the row's outbox marker is cleared, so
+the periodic sweep sends it later: nothing is lost.
 """
 import logging
 
@@ -9,16 +12,16 @@ from flask import current_app, has_app_context
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
-from .pipeline import mark_undispatched, photo_created
+from .photos import outbox
 
 log = logging.getLogger(__name__)
 
 PROCESS_PHOTO = "workers.tasks.process_photo"
+BROKER_DOWN = (BrokerError, RedisError, OSError)
 
 
 def celery_init_app(app):
-    """Create the Celery app for `app`: celeryconfig, its broker for REDIS_URL, then
-    any overrides in app.config["CELERY"]."""
+    """Create the Celery app for `app`, configured from `app.config["CELERY"]`."""
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
@@ -27,23 +30,22 @@ def celery_init_app(app):
             with app.app_context():
                 return self.run(*args, **kwargs)
 
-    import celeryconfig
-
     celery_app = Celery(app.name, task_cls=FlaskTask)
-    celery_app.config_from_object(celeryconfig)
-    # The app's REDIS_URL decides the broker, so a config passed to create_app wins.
-    celery_app.conf.update(celeryconfig.broker_for(app.config["REDIS_URL"]))
-    celery_app.conf.update(app.config.get("CELERY", {}))
+    celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
     app.extensions["celery"] = celery_app
-    photo_created.connect(dispatch_new_photo)
     return celery_app
 
 
-def dispatch_new_photo(sender, photo_id):
-    """Queue a committed photo's work; if the broker is down, the sweep sends it later."""
+def send(task_name, *args):
+    """Publish one task by name; raises one of BROKER_DOWN at once if the broker is down."""
+    current_app.extensions["celery"].send_task(task_name, args=list(args), retry=False)
+
+
+def enqueue_photo(photo_id):
+    """Queue a committed photo's metadata work; if the broker is down, the sweep sends it."""
     try:
-        current_app.extensions["celery"].send_task(PROCESS_PHOTO, args=[photo_id], retry=False)
-    except (BrokerError, RedisError, OSError) as error:
+        send(PROCESS_PHOTO, photo_id)
+    except BROKER_DOWN as error:
         log.warning("broker unavailable, photo %s left for the sweep: %s", photo_id, error)
-        mark_undispatched(photo_id)
+        outbox.mark_undispatched(photo_id)

@@ -1,8 +1,10 @@
-"""Settings, read from the environment with embedded development defaults.
+"""Settings, read once from the environment, with the defaults `make dev` runs on.
 
-Every setting here is documented in the README. The defaults are the ones
-`make dev` runs on, so `flask --app wsgi …` run from the repository root with
-no environment talks to the same SQLite database and SeaweedFS as `make dev`.
+Every setting here is documented in the README. The defaults are the servers
+`make dev` starts (PostgreSQL, Redis and SeaweedFS on 127.0.0.1), so
+`flask --app wsgi …` run from the repository root with no environment talks to
+the same database, broker and store as `make dev`. Celery's settings are a
+view of the same values (`celery_config`), used by the app and `celeryconfig.py`.
 """
 import json
 import os
@@ -11,11 +13,15 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_DIR = PROJECT_ROOT / ".dev"
 DEV_S3_CREDENTIALS = DEV_DIR / "s3" / "credentials.json"
+# The servers `make dev` runs (devstack): off the standard ports, so a machine's
+# own PostgreSQL or Redis can run beside them.
+DEV_DATABASE_URL = "postgresql://postgres@127.0.0.1:5433/photoservice"
+DEV_REDIS_URL = "redis://127.0.0.1:6380/0"
 
 
 def database_url(environ):
     """The SQLAlchemy URL, with Heroku's `postgres://` scheme fixed."""
-    url = environ.get("DATABASE_URL") or f"sqlite:///{DEV_DIR / 'photoservice.db'}"
+    url = environ.get("DATABASE_URL") or DEV_DATABASE_URL
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
@@ -23,12 +29,8 @@ def database_url(environ):
     return url
 
 
-def engine_options(url):
-    """Check pooled connections before use; give up connecting to PostgreSQL after 5 s."""
-    options = {"pool_pre_ping": True}
-    if url.startswith("postgresql"):
-        options["connect_args"] = {"connect_timeout": 5}
-    return options
+# Check pooled connections before use; give up connecting after 5 s.
+ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
 
 
 def dev_s3_credentials():
@@ -65,8 +67,8 @@ def from_environ(environ=None):
     s3_endpoint = environ.get("S3_ENDPOINT_URL", "http://127.0.0.1:8333")
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(environ),
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url(environ)),
-        "REDIS_URL": environ.get("REDIS_URL", ""),
+        "SQLALCHEMY_ENGINE_OPTIONS": ENGINE_OPTIONS,
+        "REDIS_URL": environ.get("REDIS_URL") or DEV_REDIS_URL,
         "S3_ENDPOINT_URL": s3_endpoint,
         "S3_PUBLIC_ENDPOINT_URL": environ.get("S3_PUBLIC_ENDPOINT_URL", s3_endpoint),
         "S3_BUCKET": environ.get("S3_BUCKET", "photos"),
@@ -88,8 +90,47 @@ def from_environ(environ=None):
         "PROCESSING_MAX_ATTEMPTS": _int(environ, "PROCESSING_MAX_ATTEMPTS", 8),
         "PROCESSING_REDISPATCH_AFTER": _int(environ, "PROCESSING_REDISPATCH_AFTER", 600),
         "PROCESSING_SWEEP_INTERVAL": _float(environ, "PROCESSING_SWEEP_INTERVAL", 15.0),
+        # An unacknowledged task goes to another worker after this long; it must
+        # exceed the longest retry countdown (BACKOFF_MAX in workers.tasks).
+        "CELERY_VISIBILITY_TIMEOUT": _int(environ, "CELERY_VISIBILITY_TIMEOUT", 3600),
         "API_RATE_LIMIT": environ.get("API_RATE_LIMIT", "5/second"),
-        "PORT": _int(environ, "PORT", 5000),
         # JSON bodies of this API are small; anything larger is refused with 413.
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_REQUEST_BYTES", 256 * 1024),
+    }
+
+
+SWEEP_TASK = "workers.tasks.sweep_processing"
+
+
+def celery_config(config):
+    """Celery's settings (lowercase names) for a Flask config built by `from_environ`.
+
+    No result backend: nothing reads task results, the photo row holds the state.
+    """
+    return {
+        "broker_url": config["REDIS_URL"],
+        "broker_transport_options": {
+            "visibility_timeout": config["CELERY_VISIBILITY_TIMEOUT"],
+            "socket_connect_timeout": 2,
+            # A publisher whose broker is down fails at once instead of sleeping through
+            # retries: the web answers, the photo waits for the sweep. (A worker's own
+            # consumer connection keeps retrying: broker_connection_max_retries.)
+            "max_retries": 0,
+        },
+        # At least once: acknowledge after the task ran, requeue if its process dies.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "timezone": "UTC",
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+        "beat_schedule": {
+            "sweep-photo-processing": {
+                "task": SWEEP_TASK,
+                "schedule": config["PROCESSING_SWEEP_INTERVAL"],
+            },
+        },
     }

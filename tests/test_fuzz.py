@@ -22,8 +22,8 @@ from schemathesis.generation.drivers import CoverageGenerator
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.overrides import Override
 
-from photoservice.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS
-from photoservice.photos.schemas import REFERENCE_FIELDS
+from photoservice.web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS
+from photoservice.photos.models import REFERENCES
 
 # Generated cases per operation and mode: 4 operations x 500 = 2,000 requests,
 # on top of the coverage cases.
@@ -84,7 +84,7 @@ def coverage_cases(operation, auth):
 def real_references(company):
     """The company's ids for each reference field, all on its first job."""
     return {"job": company["jobs"][0],
-            **{field: company[field] for field in REFERENCE_FIELDS if field != "job"}}
+            **{field: company[field] for field in REFERENCES if field != "job"}}
 
 
 def aimed(strategy, operation, mode, company, photos):
@@ -102,7 +102,7 @@ def aimed(strategy, operation, mode, company, photos):
         references = real_references(company)
 
         def with_real_references(case):
-            for field in REFERENCE_FIELDS:
+            for field in REFERENCES:
                 if case.body.get(field) is not None:
                     case.body[field] = references[field]
             return case
@@ -120,7 +120,7 @@ def refused_beyond_the_document(case, company):
     if not (case.meta.generation.mode.is_positive and isinstance(case.body, dict)):
         return False
     references = real_references(company)
-    if any(case.body.get(field) not in (None, references[field]) for field in REFERENCE_FIELDS):
+    if any(case.body.get(field) not in (None, references[field]) for field in REFERENCES):
         return True
     return _exif_past_limits(case.body.get("exif"))
 
@@ -154,7 +154,7 @@ def test_fuzz_every_operation(app, fuzz_schema, company, known_photos, capsys):
         case.validate_response(response,
                                excluded_checks=[positive_data_acceptance] if exempt else None)
         if exempt and response.status_code == 400:
-            assert set(response.json()["errors"]) <= {*REFERENCE_FIELDS, "exif"}
+            assert set(response.json()["errors"]) <= {*REFERENCES, "exif"}
         if (case.path_parameters or {}).get("photo_id") in known_photos["theirs"]:
             assert response.status_code == 404, "another company's photo must not be found"
 

@@ -3,7 +3,7 @@ import logging
 
 import requests
 
-from photoservice.accounts.keys import revoke_key
+from photoservice.accounts.api_keys import revoke_key
 from photoservice.extensions import db
 
 

@@ -10,7 +10,7 @@ fails it loudly, without anyone having to remember this file:
 
 1. References in bodies. Every /light/ endpoint that reads a JSON body is found
    in the url_map; every integer field of its marshmallow schema is a reference
-   to a company-owned object (checked against `REFERENCE_FIELDS`). For each
+   to a company-owned object (checked against `REFERENCES`). For each
    field, another company's id of that kind and an id that does not exist get
    the same 400, byte for byte, naming only that field.
 2. Ids in paths. Every /light/ route with a path argument, with every method it
@@ -27,10 +27,10 @@ import secrets
 import pytest
 from marshmallow import fields
 
-from photoservice.accounts.keys import issue_key
+from photoservice.accounts.api_keys import issue_key
 from photoservice.accounts.services import create_user
 from photoservice.extensions import db
-from photoservice.photos.schemas import REFERENCE_FIELDS
+from photoservice.photos.models import REFERENCES
 from tests.support import ApiClient, upload
 
 API_PREFIX = "/light/"
@@ -117,7 +117,7 @@ def reference_id(company, field):
 
 def references_of(company):
     """Every reference a photo can carry, all to `company` (its line items share one job)."""
-    return {field: reference_id(company, field) for field in REFERENCE_FIELDS}
+    return {field: reference_id(company, field) for field in REFERENCES}
 
 
 def minimal_body(schema):
@@ -230,7 +230,7 @@ def details_of(photo):
 
 def company_ids(company):
     return {company["id"], *company["jobs"], *(u["id"] for u in company["users"]),
-            *(reference_id(company, f) for f in REFERENCE_FIELDS)}
+            *(reference_id(company, f) for f in REFERENCES)}
 
 
 # --- 1. References in bodies ----------------------------------------------
@@ -249,7 +249,7 @@ def test_create_schema_references_are_the_reference_fields(app):
     """The create body's integer fields are exactly what the service resolves as references."""
     (create_schema,) = [schema for method, rule, schema in body_endpoints(app)
                         if (method, rule.rule) == ("POST", "/light/photos/")]
-    assert integer_fields(create_schema) == sorted(REFERENCE_FIELDS), (
+    assert integer_fields(create_schema) == sorted(REFERENCES), (
         "an integer field of the create body is not a reference (or a reference is not an "
         "integer): the tenancy matrix does not know what it points at")
 
@@ -259,7 +259,7 @@ def reference_cases(app, company, other_company):
     ours = references_of(company)
     for method, rule, schema in body_endpoints(app):
         references = integer_fields(schema)
-        unknown = set(references) - set(REFERENCE_FIELDS)
+        unknown = set(references) - set(REFERENCES)
         assert not unknown, f"{method} {rule.rule}: {sorted(unknown)} are no known reference"
         for field in references:
             others_valid = {f: ours[f] for f in references if f != field}
@@ -283,7 +283,7 @@ def test_foreign_and_missing_references_are_indistinguishable(app, people, compa
         missing = send(caller, method, path, dict(base, **{field: MISSING_ID}))
         where = f"{method} {rule.rule} {field} by {role}" + (" beside the others" if context else "")
         body = foreign.get_json(silent=True) or {}
-        named = set(re.findall(r"\w+", body.get("message", ""))) & set(REFERENCE_FIELDS)
+        named = set(re.findall(r"\w+", body.get("message", ""))) & set(REFERENCES)
         if foreign.status_code != 400 or foreign.data != missing.data:
             failures.append(f"{where}: foreign {describe(foreign)} vs missing {describe(missing)}")
         elif set(body.get("errors", {})) != {field} or named != {field}:

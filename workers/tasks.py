@@ -5,15 +5,19 @@ import random
 from celery import shared_task
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy.exc import OperationalError
 
+from photoservice.database import DATABASE_UNAVAILABLE
 from photoservice.geocoding.geocoders import GateBusy, GeocodingUnavailable
+from photoservice.photos import outbox
 from photoservice.processing import services as processing
 from photoservice.queue import PROCESS_PHOTO
+from photoservice.settings import SWEEP_TASK
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (GeocodingUnavailable, GateBusy, OperationalError, RedisError, OSError)
+# Worth another try later: the same database outages the web answers 503 for,
+# a busy or failing geocoder, Redis (the gate) and the network.
+TRANSIENT = (*DATABASE_UNAVAILABLE, GeocodingUnavailable, GateBusy, RedisError, OSError)
 BACKOFF_BASE, BACKOFF_MAX = 2, 600
 
 
@@ -37,18 +41,18 @@ def process_photo(self, photo_id):
         processing.note_retry(photo_id, countdown)
         raise self.retry(exc=error, countdown=countdown)
     except Exception as error:
-        # Not transient: retrying cannot help. The photo says so at once (nothing
-        # of an attempt that failed this way was saved); Celery still logs it.
+        # Not transient: retrying cannot help. The photo says so at once, keeping
+        # what an earlier commit of this attempt saved; Celery still logs the error.
         processing.record_failure(photo_id, f"Processing failed: {type(error).__name__}: {error}")
         raise
 
 
-@shared_task(name="workers.tasks.sweep_processing", acks_late=True, ignore_result=True)
+@shared_task(name=SWEEP_TASK, acks_late=True, ignore_result=True)
 def sweep_processing():
     """Send work the broker never got (it was down) or that was lost (a dead worker)."""
     photo_ids = processing.due_for_dispatch()
     for photo_id in photo_ids:
         process_photo.apply_async(args=[photo_id])
-    processing.mark_dispatched(photo_ids)
+    outbox.mark_dispatched(photo_ids)
     if photo_ids:
         log.info("swept %d photos into the queue", len(photo_ids))

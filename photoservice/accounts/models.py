@@ -6,7 +6,7 @@ from sqlalchemy import Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models_base import CompanyOwned, UTCDateTime, utcnow
+from ..database import CompanyOwned, UTCDateTime, utcnow
 
 
 class Role(str, enum.Enum):

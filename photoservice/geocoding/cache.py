@@ -3,7 +3,7 @@ from geopy.distance import great_circle
 from sqlalchemy import Float, bindparam, select
 
 from ..extensions import db
-from ..statements import execute
+from ..database import execute
 from .geocoders import nearby_box
 from .models import GeocodedPlace
 

@@ -5,7 +5,7 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..models_base import JSONDocument, UTCDateTime, utcnow
+from ..database import JSONDocument, UTCDateTime, utcnow
 
 
 class GeocodedPlace(db.Model):

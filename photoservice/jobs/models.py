@@ -3,7 +3,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from ..extensions import db
-from ..models_base import NamedCompanyObject
+from ..database import NamedCompanyObject
 
 
 class Job(NamedCompanyObject, db.Model):
@@ -42,3 +42,11 @@ class SupplementalLineItem(JobLineItem, db.Model):
 
 class ChangeOrderLineItem(JobLineItem, db.Model):
     __tablename__ = "change_order_line_items"
+
+
+#: The line items that belong directly to a job, by the photo field that names them.
+JOB_LINE_ITEMS = {
+    "estimate_line_item": EstimateLineItem,
+    "supplemental_line_item": SupplementalLineItem,
+    "change_order_line_item": ChangeOrderLineItem,
+}

@@ -1,13 +1,10 @@
 """Creating jobs and the line items photos attach to (operator CLI, demos, tests)."""
 from ..extensions import db
-from .models import (ChangeOrderLineItem, EstimateLineItem, Job, JobInspection,
-                     JobInspectionLineItem, SupplementalLineItem)
+from .models import JOB_LINE_ITEMS, Job, JobInspection, JobInspectionLineItem
 
-JOB_LINE_ITEMS = {
-    "estimate": EstimateLineItem,
-    "supplemental": SupplementalLineItem,
-    "change-order": ChangeOrderLineItem,
-}
+#: The operator's names for line-item kinds (`create-line-item --kind`).
+LINE_ITEM_KINDS = {field.removesuffix("_line_item").replace("_", "-"): model
+                   for field, model in JOB_LINE_ITEMS.items()}
 
 
 class UnknownObject(LookupError):
@@ -47,4 +44,4 @@ def create_inspection_line_item(inspection_id, name):
 def create_job_line_item(kind, job_id, name):
     """An estimate, supplemental or change-order line item of a job."""
     job = _job(job_id)
-    return _add(JOB_LINE_ITEMS[kind](company_id=job.company_id, job_id=job.id, name=name))
+    return _add(LINE_ITEM_KINDS[kind](company_id=job.company_id, job_id=job.id, name=name))

@@ -6,7 +6,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..models_base import CompanyOwned, JSONDocument, UTCDateTime, utcnow
+from ..database import CompanyOwned, JSONDocument, UTCDateTime, utcnow
 
 
 class PhotoStatus(str, enum.Enum):
@@ -75,6 +75,17 @@ class Photo(CompanyOwned, db.Model):
     @property
     def is_uploaded(self):
         return self.status == PhotoStatus.UPLOADED.value
+
+
+#: Field name (in bodies, filters and the representation) -> column, for every
+#: reference a photo can carry.
+REFERENCES = {
+    "job": Photo.job_id,
+    "job_inspection_line_item": Photo.job_inspection_line_item_id,
+    "estimate_line_item": Photo.estimate_line_item_id,
+    "supplemental_line_item": Photo.supplemental_line_item_id,
+    "change_order_line_item": Photo.change_order_line_item_id,
+}
 
 
 def _listing_index(name, *leading):

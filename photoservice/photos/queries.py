@@ -1,9 +1,8 @@
 """Which photos a caller may see, and in what order."""
-from sqlalchemy import and_, exists, false, func, or_, select, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import and_, false, func, or_, select
 
 from ..extensions import db
-from .models import Photo, PhotoStatus
+from .models import REFERENCES, Photo, PhotoStatus
 
 UPLOADED = PhotoStatus.UPLOADED.value
 
@@ -33,28 +32,16 @@ def find_visible(caller, photo_id):
 
 
 def has_tags(tags):
-    """Photos carrying every one of `tags`."""
-    if db.engine.dialect.name == "postgresql":
-        return type_coerce(Photo.tags, JSONB).contains(list(tags))
-    conditions = []
-    for tag in tags:
-        each = func.json_each(Photo.tags).table_valued("value")
-        conditions.append(exists(select(1).select_from(each).where(each.c.value == tag)))
-    return and_(*conditions)
+    """Photos carrying every one of `tags` (JSONB containment, on the GIN index)."""
+    return Photo.tags.contains(list(tags))
 
 
 def filtered(caller, filters):
     """A select of the caller's listed photos matching the list filters."""
     query = select(Photo).where(listed_for(caller))
-    for field, attribute in (
-        ("job", Photo.job_id),
-        ("job_inspection_line_item", Photo.job_inspection_line_item_id),
-        ("estimate_line_item", Photo.estimate_line_item_id),
-        ("supplemental_line_item", Photo.supplemental_line_item_id),
-        ("change_order_line_item", Photo.change_order_line_item_id),
-    ):
+    for field, column in REFERENCES.items():
         if filters.get(field) is not None:
-            query = query.where(attribute == filters[field])
+            query = query.where(column == filters[field])
     excluded = filters.get("exclude_job_inspection_line_item")
     if excluded is not None:
         query = query.where(or_(Photo.job_inspection_line_item_id.is_(None),
@@ -64,3 +51,12 @@ def filtered(caller, filters):
     if filters.get("is_video") is not None:
         query = query.where(Photo.is_video == filters["is_video"])
     return query
+
+
+def page_of(query, page, page_size):
+    """(count of all matches, the photos on page `page`) of `query`, in display order."""
+    count = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    photos = db.session.execute(
+        query.order_by(*DISPLAY_ORDER).limit(page_size).offset((page - 1) * page_size)
+    ).scalars().all()
+    return count, photos

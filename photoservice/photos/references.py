@@ -3,33 +3,11 @@ from functools import lru_cache
 
 from sqlalchemy import bindparam, literal, select
 
-from ..errors import InvalidInput, invalid_request_summary
-from ..jobs.models import (ChangeOrderLineItem, EstimateLineItem, Job, JobInspection,
-                           JobInspectionLineItem, SupplementalLineItem)
-from ..statements import execute
+from ..database import execute
+from ..errors import InvalidInput
+from ..jobs.queries import job_of
 
 NOT_FOUND = "Does not exist."
-
-
-def _parent_job_query(field):
-    """A scalar subquery: the job of the id bound as `field`, or NULL if that id is
-    not the company's (bound as `company_id`)."""
-    object_id, company_id = bindparam(field), bindparam("company_id")
-    if field == "job":
-        return select(Job.id).where(Job.id == object_id, Job.company_id == company_id)
-    if field == "job_inspection_line_item":
-        return (
-            select(JobInspection.job_id)
-            .join(JobInspectionLineItem, JobInspectionLineItem.inspection_id == JobInspection.id)
-            .where(JobInspectionLineItem.id == object_id,
-                   JobInspectionLineItem.company_id == company_id)
-        )
-    model = {
-        "estimate_line_item": EstimateLineItem,
-        "supplemental_line_item": SupplementalLineItem,
-        "change_order_line_item": ChangeOrderLineItem,
-    }[field]
-    return select(model.job_id).where(model.id == object_id, model.company_id == company_id)
 
 
 def resolve_job(company_id, references):
@@ -45,7 +23,7 @@ def resolve_job(company_id, references):
     row = execute(statement, {"company_id": company_id, **references}).one()._mapping
     missing = {field: [NOT_FOUND] for field in references if row[field] is None}
     if missing:
-        raise InvalidInput(invalid_request_summary(missing), missing)
+        raise InvalidInput(errors=missing)
 
     job_of = {field: row[field] for field in references}
     anchor = "job" if "job" in job_of else next(iter(job_of))
@@ -63,5 +41,6 @@ def _parent_jobs_statement(fields):
 
     Built once per combination of fields (at most 31), then only bound.
     """
-    return select(literal(1), *(_parent_job_query(field).scalar_subquery().label(field)
+    company_id = bindparam("company_id")
+    return select(literal(1), *(job_of(field, bindparam(field), company_id).scalar_subquery().label(field)
                                 for field in fields))

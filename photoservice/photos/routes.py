@@ -1,9 +1,10 @@
 """HTTP endpoints of the photo upload flow (`/light/photos/`)."""
 from flask.views import MethodView
 
-from .. import openapi
-from ..auth import SECURITY, authenticate, current_caller
-from ..blueprint import Blueprint
+from ..web import openapi
+from ..web.auth import SECURITY, authenticate, current_caller
+from ..web.blueprint import Blueprint
+from ..web.pagination import page_body
 from . import services
 from .schemas import (PhotoCreatedSchema, PhotoCreateSchema, PhotoDetailSchema,
                       PhotoListQuerySchema, PhotoPageSchema, PhotoSchema)
@@ -20,7 +21,9 @@ class Photos(MethodView):
     @blp.doc(security=SECURITY)
     def get(self, args):
         """List uploaded photos visible to the caller"""
-        return services.list_photos(current_caller(), args)
+        page, page_size = args.pop("page"), args.pop("page_size")
+        count, photos = services.list_photos(current_caller(), args, page, page_size)
+        return page_body(count, photos, page, page_size)
 
     @blp.arguments(PhotoCreateSchema, example=openapi.CREATE_EXAMPLE)
     @blp.response(201, PhotoCreatedSchema, example=openapi.CREATED_EXAMPLE)
@@ -30,7 +33,8 @@ class Photos(MethodView):
     @blp.doc(security=SECURITY)
     def post(self, data):
         """Create a photo (step 1: returns a presigned S3 POST)"""
-        return services.create_photo(current_caller(), data)
+        photo, created = services.create_photo(current_caller(), data)
+        return photo, 201 if created else 200
 
 
 @blp.route("/<int:photo_id>/")

@@ -2,21 +2,13 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text
+from ..web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text
 from .models import PhotoStatus, ProcessingStatus
 
 # The earliest and latest capture times accepted, in Unix milliseconds. The lower
 # bound (1973) also catches a timestamp sent in seconds by mistake.
 EXIF_TIMESTAMP_RANGE = (100_000_000_000, 4_102_444_800_000)
 
-# Body field -> Photo attribute for every reference a photo can carry.
-REFERENCE_FIELDS = {
-    "job": "job_id",
-    "job_inspection_line_item": "job_inspection_line_item_id",
-    "estimate_line_item": "estimate_line_item_id",
-    "supplemental_line_item": "supplemental_line_item_id",
-    "change_order_line_item": "change_order_line_item_id",
-}
 
 
 def _validate_exif(exif):

@@ -1,33 +1,26 @@
 """The photo upload flow: create, finalize, read."""
-from functools import lru_cache
-
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import insert
 
-from .. import storage
+from .. import queue, storage
+from ..database import MAX_ID, execute, utcnow
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..fields import MAX_ID
-from ..models_base import utcnow
-from ..pagination import paginate
-from ..pipeline import announce_photo_created
-from ..statements import dialect_name, execute
 from . import queries
-from .keys import content_type_for, media_kind, object_key
-from .models import Photo, PhotoStatus
+from .models import REFERENCES, Photo, PhotoStatus
+from .object_keys import content_type_for, media_kind, object_key
 from .references import resolve_job
-from .schemas import REFERENCE_FIELDS
 
 # Attempts at a fresh random key suffix if one is already taken (~1 in 4 billion).
 KEY_ATTEMPTS = 5
 
 
 def create_photo(caller, data):
-    """Create a pending photo and its upload policy; returns (photo, HTTP status).
+    """Create a pending photo and its upload policy; returns (photo, created).
 
-    A known `client_id` returns the company's existing photo with status 200.
+    A known `client_id` returns the company's existing photo (created False).
     """
-    given = {field: data.pop(field, None) for field in REFERENCE_FIELDS}
+    given = {field: data.pop(field, None) for field in REFERENCES}
     references = {field: object_id for field, object_id in given.items() if object_id is not None}
     values = dict(
         data,
@@ -35,7 +28,7 @@ def create_photo(caller, data):
         created_by=caller.user_id,
         job_id=resolve_job(caller.company_id, references),
         status=PhotoStatus.PENDING_UPLOAD.value,
-        **{REFERENCE_FIELDS[f]: object_id for f, object_id in references.items() if f != "job"},
+        **{REFERENCES[f].key: object_id for f, object_id in references.items() if f != "job"},
     )
     for _ in range(KEY_ATTEMPTS):
         values["key"] = object_key(data["name"], data["is_video"])
@@ -43,12 +36,12 @@ def create_photo(caller, data):
         if photo is not None:
             photo.upload_url = _upload_policy(photo)
             db.session.commit()
-            announce_photo_created(photo.id)
-            return photo, 201
+            queue.enqueue_photo(photo.id)
+            return photo, True
         if data.get("client_id"):
             existing = _find_by_client_id(caller.company_id, data["client_id"])
             if existing is not None:
-                return replay(existing), 200
+                return replay(existing), False
     raise RuntimeError("could not find a free object key")
 
 
@@ -64,15 +57,11 @@ def _insert_unless_exists(values):
     The unique constraints decide, so concurrent duplicates make one row. The
     new photo is built from the RETURNING row; it is not kept in the session.
     """
-    row = execute(_insert_statement(dialect_name()), values).one_or_none()
+    row = execute(_INSERT, values).one_or_none()
     return None if row is None else Photo(**row._mapping)
 
 
-@lru_cache(maxsize=None)
-def _insert_statement(dialect):
-    table = Photo.__table__
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    return insert(table).on_conflict_do_nothing().returning(*table.columns)
+_INSERT = insert(Photo.__table__).on_conflict_do_nothing().returning(*Photo.__table__.columns)
 
 
 def _find_by_client_id(company_id, client_id):
@@ -111,10 +100,9 @@ def finalize_upload(caller, photo_id):
     return photo
 
 
-def list_photos(caller, args):
-    """A page of the uploaded photos the caller may see, in display order."""
-    return paginate(queries.filtered(caller, args), queries.DISPLAY_ORDER,
-                    args["page"], args["page_size"])
+def list_photos(caller, filters, page, page_size):
+    """(count, photos on the page): the uploaded photos the caller may see, in display order."""
+    return queries.page_of(queries.filtered(caller, filters), page, page_size)
 
 
 def _visible_or_404(caller, photo_id):

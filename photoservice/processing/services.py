@@ -8,14 +8,13 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import bindparam, or_, select, update
 
+from ..database import execute, utcnow
 from ..extensions import db
 from ..geocoding.cache import MISS
 from ..geocoding.geocoders import GeocodingRefused
-from ..geocoding.service import cached_place, geocode_miss
-from ..jobs.models import JobInspection, JobInspectionLineItem
-from ..models_base import utcnow
+from ..geocoding.reverse import cached_place, geocode_miss
+from ..jobs.queries import job_of
 from ..photos.models import Photo, ProcessingStatus
-from ..statements import execute
 from .gps import UnparseableLocation, coordinates_from_exif
 
 UNFINISHED = (ProcessingStatus.QUEUED.value, ProcessingStatus.PROCESSING.value)
@@ -29,15 +28,13 @@ def capture_time(exif):
     return datetime.fromtimestamp(stamp / 1000, tz=timezone.utc)
 
 
-_PARENT_JOB = (
-    select(JobInspection.job_id)
-    .join(JobInspectionLineItem, JobInspectionLineItem.inspection_id == JobInspection.id)
-    .where(JobInspectionLineItem.id == bindparam("line_item_id"))
-)
+_PARENT_JOB = job_of("job_inspection_line_item", bindparam("line_item_id"), bindparam("company_id"))
 
 
-def parent_job_id(line_item_id):
-    return execute(_PARENT_JOB, {"line_item_id": line_item_id}).scalar_one_or_none()
+def parent_job_id(company_id, line_item_id):
+    """The job of an inspection line item of the company, or None."""
+    return execute(_PARENT_JOB, {"line_item_id": line_item_id,
+                                 "company_id": company_id}).scalar_one_or_none()
 
 
 def process_photo(photo_id):
@@ -52,7 +49,7 @@ def process_photo(photo_id):
     photo.processing_attempts += 1
     photo.captured_at = capture_time(photo.exif)
     if photo.job_inspection_line_item_id is not None:
-        photo.job_id = parent_job_id(photo.job_inspection_line_item_id) or photo.job_id
+        photo.job_id = parent_job_id(photo.company_id, photo.job_inspection_line_item_id) or photo.job_id
     try:
         coordinates = coordinates_from_exif(photo.exif)
         photo.location_error = None
@@ -119,8 +116,3 @@ def due_for_dispatch(limit=500):
     db.session.commit()
     return ids
 
-
-def mark_dispatched(photo_ids):
-    if photo_ids:
-        db.session.execute(update(Photo).where(Photo.id.in_(photo_ids)).values(dispatched_at=utcnow()))
-        db.session.commit()

@@ -3,7 +3,7 @@ import base64
 
 import pytest
 
-from photoservice.accounts.keys import digest, revoke_key
+from photoservice.accounts.api_keys import digest, revoke_key
 from photoservice.accounts.models import ApiKey
 from photoservice.extensions import db
 

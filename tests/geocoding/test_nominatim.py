@@ -17,7 +17,7 @@ from photoservice.extensions import db
 from photoservice.geocoding.geocoders import (GeocodingRefused, GeocodingUnavailable, build_geocoder,
                                     call_geocoder, place_from_location)
 from photoservice.geocoding.models import GeocodedPlace
-from photoservice.geocoding.service import reverse_geocode
+from photoservice.geocoding.reverse import reverse_geocode
 
 USER_AGENT = "photoservice-tests/2.0 (ops@example.com)"
 TIMEOUT = 1.0

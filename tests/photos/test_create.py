@@ -3,12 +3,12 @@ import re
 
 import pytest
 
-from photoservice.photos.schemas import REFERENCE_FIELDS
-from photoservice.pipeline import photo_created
+from photoservice import queue
+from photoservice.photos.models import REFERENCES
 
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*_[0-9a-f]{8}\.[a-z0-9]+$")
 
-LINE_ITEM_FIELDS = [f for f in REFERENCE_FIELDS if f != "job"]
+LINE_ITEM_FIELDS = [f for f in REFERENCES if f != "job"]
 
 
 def test_minimal_create_returns_pending_photo_and_policy(as_user):
@@ -36,7 +36,7 @@ def test_every_field_round_trips(as_user, company):
         exif={"timestamp": 1732790400000, "GPS": {"GPSLatitude": "40/1,48/1,5556/100"}},
         client_id="phone-1:42",
     )
-    for field in REFERENCE_FIELDS:
+    for field in REFERENCES:
         assert photo[field] == (company["jobs"][0] if field == "job" else company[field])
     assert photo["tags"] == ["hail", "ridge"]
     assert photo["related_to"] == ["claim-1"]
@@ -47,8 +47,8 @@ def test_every_field_round_trips(as_user, company):
 
 
 def test_null_references_mean_none(as_user):
-    photo = as_user("owner").create(**{field: None for field in REFERENCE_FIELDS})
-    assert all(photo[field] is None for field in REFERENCE_FIELDS)
+    photo = as_user("owner").create(**{field: None for field in REFERENCES})
+    assert all(photo[field] is None for field in REFERENCES)
 
 
 @pytest.mark.parametrize("field", LINE_ITEM_FIELDS)
@@ -85,7 +85,7 @@ def test_video_policy_asks_for_video(as_user):
     assert photo["upload_url"]["fields"]["Content-Type"] == "video/mp4"
 
 
-@pytest.mark.parametrize("field", list(REFERENCE_FIELDS))
+@pytest.mark.parametrize("field", list(REFERENCES))
 def test_foreign_ids_and_missing_ids_get_the_same_400(as_user, company, other_company, field):
     owner = as_user("owner")
     foreign = other_company["jobs"][0] if field == "job" else other_company[field]
@@ -141,18 +141,18 @@ def test_client_id_is_scoped_per_company(as_user, other_company):
     assert mine["id"] != theirs["id"]
 
 
-def test_photo_created_is_announced_after_commit(app, as_user):
+def test_new_photo_is_enqueued_after_commit(app, as_user, monkeypatch):
     from photoservice.extensions import db
     from photoservice.photos.models import Photo
     seen = []
 
-    def receiver(sender, photo_id):
-        # Another session must already see the row: the announcement follows the commit.
+    def send(task_name, photo_id):
+        # Another session must already see the row: the hand-off follows the commit.
         with db.engine.connect() as connection:
-            seen.append(connection.execute(
-                db.select(Photo.id).where(Photo.id == photo_id)).scalar_one_or_none())
+            seen.append((task_name, connection.execute(
+                db.select(Photo.id).where(Photo.id == photo_id)).scalar_one_or_none()))
 
-    with photo_created.connected_to(receiver):
-        photo = as_user("owner").create(client_id="announce")
-        as_user("owner").create(status=200, client_id="announce")
-    assert seen == [photo["id"]]
+    monkeypatch.setattr(queue, "send", send)
+    photo = as_user("owner").create(client_id="announce")
+    as_user("owner").create(status=200, client_id="announce")
+    assert seen == [(queue.PROCESS_PHOTO, photo["id"])]

@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 import photoservice.geocoding.geocoders as geocoding
 from photoservice.extensions import db
 from photoservice.geocoding.models import GeocodedPlace
-from photoservice.models_base import utcnow
+from photoservice.database import utcnow
 from photoservice.photos.models import Photo
-from photoservice import pipeline
+from photoservice.photos import outbox
 from photoservice.processing import services
 
 NEW_YORK = {"latitude": 40.7128, "longitude": -74.0060}
@@ -375,7 +375,7 @@ def test_due_for_dispatch_respects_the_limit(app, make_photo):
 def test_mark_dispatched_takes_photos_out_of_the_sweep(app, make_photo):
     ids = [make_photo(dispatched_at=None) for _ in range(2)]
     with app.app_context():
-        services.mark_dispatched(ids)
+        outbox.mark_dispatched(ids)
         assert services.due_for_dispatch() == []
     for photo_id in ids:
         assert abs(load(app, photo_id).dispatched_at - utcnow()) < timedelta(minutes=1)
@@ -386,7 +386,7 @@ def test_mark_undispatched_leaves_the_photo_for_the_next_sweep(app, as_user):
     assert load(app, photo["id"]).dispatched_at is not None
     with app.app_context():
         assert services.due_for_dispatch() == []
-        pipeline.mark_undispatched(photo["id"])
+        outbox.mark_undispatched(photo["id"])
         assert load(app, photo["id"]).dispatched_at is None
         assert services.due_for_dispatch() == [photo["id"]]
 

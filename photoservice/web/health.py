@@ -2,9 +2,9 @@
 import redis
 from flask import Blueprint, current_app
 
-from . import storage
-from .errors import RETRY_AFTER_SECONDS
-from .extensions import db
+from .. import storage
+from ..errors import RETRY_AFTER_SECONDS
+from ..extensions import db
 
 blp = Blueprint("health", __name__)
 

@@ -10,10 +10,10 @@ from flask import current_app, request
 from flask_limiter import RateLimitExceeded
 from limits import parse_many
 
-from .accounts.keys import digest
+from ..accounts.api_keys import digest
+from ..extensions import limiter
 from .auth import presented_key
 from .errors import error_body
-from .extensions import limiter
 
 
 def api_key_bucket():

@@ -3,9 +3,9 @@ from dataclasses import dataclass
 
 from flask import g, request
 
-from .accounts.keys import identity_for_key
-from .accounts.models import Role
-from .errors import ServiceError
+from ..accounts.api_keys import identity_for_key
+from ..accounts.models import Role
+from ..errors import ServiceError
 
 SECURITY_SCHEMES = {
     "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-KEY"},

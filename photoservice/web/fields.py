@@ -4,7 +4,8 @@ import math
 import marshmallow as ma
 from marshmallow import fields, validate
 
-MAX_ID = 2**31 - 1
+from ..database import MAX_ID
+
 EXIF_MAX_DEPTH = 8
 EXIF_MAX_ITEMS = 500
 

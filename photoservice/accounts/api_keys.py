@@ -4,9 +4,8 @@ import secrets
 
 from sqlalchemy import bindparam, select
 
+from ..database import execute, utcnow
 from ..extensions import db
-from ..models_base import utcnow
-from ..statements import execute
 from .models import ApiKey, User
 
 KEY_PREFIX = "psk_"
