@@ -38,7 +38,12 @@ def process_photo(self, photo_id):
             processing.record_failure(photo_id, f"Gave up after {tries} tries: {error}")
             return
         countdown = backoff(self.request.retries, getattr(error, "retry_after", None))
-        processing.note_retry(photo_id, countdown)
+        try:
+            processing.note_retry(photo_id, countdown)
+        except DATABASE_UNAVAILABLE:
+            # The outage that failed the task may stop us noting the retry: retry all
+            # the same (at worst the sweep also re-sends it; the task is idempotent).
+            log.warning("photo %s: retry in %.0f s not noted, the database is down", photo_id, countdown)
         raise self.retry(exc=error, countdown=countdown)
     except Exception as error:
         # Not transient: retrying cannot help. The photo says so at once, keeping

@@ -3,6 +3,8 @@ import os
 import signal
 import time
 
+import psycopg
+
 from photoservice.extensions import db
 from photoservice.photos.models import Photo
 
@@ -127,3 +129,25 @@ def test_retries_run_out_into_a_recorded_failure(as_user, nominatim_stub, start_
     assert photo.processing_status == "processing_failed"
     assert "Gave up after 3 tries" in photo.processing_error
     assert len(nominatim_stub.requests) == 3
+
+
+def test_database_lost_mid_task_is_retried_until_it_is_back(as_user, database_url, nominatim_stub,
+                                                            start_worker, wait_processed):
+    nominatim_stub.script = [("sleep", 2)]
+    start_worker(**nominatim_settings(nominatim_stub, GEOCODER_TIMEOUT=5, PROCESSING_MAX_ATTEMPTS=30))
+    photo_id = as_user("owner").create(exif=NEW_YORK)["id"]
+    deadline = time.monotonic() + 30
+    while not nominatim_stub.requests:  # the task now holds a transaction open
+        assert time.monotonic() < deadline, "the task never reached the geocoder"
+        time.sleep(0.05)
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        # Drop every connection to the database and refuse new ones for a while.
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = %s AND pid <> pg_backend_pid()", [name])
+        time.sleep(4)  # the geocoder answered meanwhile; the worker cannot save it
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    [photo] = wait_processed([photo_id], timeout=90)
+    assert photo.processing_status == "processed", photo.processing_error
+    assert photo.location["city"] == "Springfield"
