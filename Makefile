@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install dev test migrate clean bench bench-pipeline
+.PHONY: install dev test test-fast migrate clean bench bench-pipeline
 
 # Reinstall only when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -26,6 +26,10 @@ dev: migrate
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite without the tests that start real workers, gunicorn or schemathesis.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # The create benchmark against its floor, the list and the pipeline (needs PostgreSQL,
 # Redis, and wrk from Debian's packages, installed here if missing).

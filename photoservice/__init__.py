@@ -7,6 +7,7 @@ from . import settings
 from .extensions import api, db, migrate
 from .geocoding import models as _geocoding_models  # noqa: F401  (its table joins the metadata)
 from .queue import celery_init_app
+from .web import docs
 from .web.auth import SECURITY_SCHEMES
 from .web.errors import ErrorSchema, register_error_handlers
 from .web.health import blp as health_blp
@@ -20,7 +21,7 @@ API_SPEC = {
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "OPENAPI_SWAGGER_UI_URL": docs.ASSETS_URL,
 }
 
 
@@ -59,6 +60,7 @@ def register_blueprints(app):
     api.register_blueprint(photos_blp)
     init_limits(app, photos_blp)
     app.register_blueprint(health_blp)
+    app.register_blueprint(docs.blp)
 
 
 def register_commands(app):

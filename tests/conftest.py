@@ -7,6 +7,8 @@ import os
 import secrets
 import threading
 
+from sqlalchemy import update
+
 import psycopg
 import pytest
 from werkzeug.serving import make_server
@@ -15,8 +17,19 @@ from devstack.seaweed import SeaweedS3
 from photoservice import create_app
 from photoservice.demo import seed_company
 from photoservice.extensions import db
+from photoservice.photos.models import Photo
 from tests.servers import NominatimStub, RedisServer, WebServer
 from tests.support import ApiClient
+
+# Fixtures that start real processes: a test that uses one is slow.
+SLOW_FIXTURES = {"web_server", "start_worker"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 UPLOAD_MAX_BYTES = 64 * 1024
@@ -105,6 +118,31 @@ def company(app):
 def other_company(app):
     """A second, unrelated company: its ids must never work for `company`."""
     return _seeded_company(app)
+
+
+@pytest.fixture
+def make_photo(app, company):
+    """Insert a photo row of `company` directly; returns its id."""
+    creator = company["users"][0]["id"]
+
+    def make(**values):
+        values.setdefault("name", "Ridge")
+        # A None given to the model would be replaced by the column default: update instead.
+        dispatched_at = values.pop("dispatched_at", _UNSET)
+        with app.app_context():
+            photo = Photo(company_id=company["id"], created_by=creator,
+                          key=f"ridge_{secrets.token_hex(4)}.jpg", **values)
+            db.session.add(photo)
+            db.session.flush()
+            if dispatched_at is not _UNSET:
+                db.session.execute(update(Photo).where(Photo.id == photo.id)
+                                   .values(dispatched_at=dispatched_at))
+            db.session.commit()
+            return photo.id
+    return make
+
+
+_UNSET = object()
 
 
 @pytest.fixture

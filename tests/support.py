@@ -1,5 +1,15 @@
-"""Helpers shared by the tests."""
+"""Helpers and constants shared by the tests."""
 import requests
+
+from photoservice.extensions import db
+from photoservice.photos.models import Photo
+
+#: The first bytes of a JPEG, padded: what a store holds after a minimal upload.
+JPEG_STUB = b"\xff\xd8\xff" + b"0" * 100
+#: A point in Manhattan, as a client's decimal `exif` GPS.
+NEW_YORK = {"latitude": 40.7128, "longitude": -74.0060}
+#: One metre in degrees of latitude.
+METRE = 1 / 111_320
 
 
 class ApiClient:
@@ -34,7 +44,7 @@ class ApiClient:
     def upload_and_finalize(self, **body):
         """Create, upload a small file through the presigned POST, finalize."""
         photo = self.create(**body)
-        assert upload(photo["upload_url"], b"\xff\xd8\xff" + b"0" * 100).status_code == 204
+        assert upload(photo["upload_url"], JPEG_STUB).status_code == 204
         response = self.finalize(photo["id"])
         assert response.status_code == 200, response.get_json()
         return response.get_json()
@@ -45,3 +55,16 @@ def upload(upload_url, content, fields=None, filename="photo.jpg"):
     form = dict(upload_url["fields"], **(fields or {}))
     return requests.post(upload_url["url"], data=form, files={"file": (filename, content)},
                          timeout=30)
+
+
+def load_photo(app, photo_id):
+    """The photo as stored, read in a fresh session."""
+    with app.app_context():
+        photo = db.session.get(Photo, photo_id)
+        db.session.expunge(photo)
+        return photo
+
+
+def photo_columns(photo):
+    """Every stored column of a photo, by attribute name."""
+    return {c.key: getattr(photo, c.key) for c in Photo.__mapper__.column_attrs}

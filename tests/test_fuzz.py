@@ -22,8 +22,10 @@ from schemathesis.generation.drivers import CoverageGenerator
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.overrides import Override
 
-from photoservice.web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS
 from photoservice.photos.models import REFERENCES
+from photoservice.web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS
+
+pytestmark = pytest.mark.slow
 
 # Generated cases per operation and mode: 4 operations x 500 = 2,000 requests,
 # on top of the coverage cases.

@@ -1,4 +1,6 @@
 """The published OpenAPI document and the Swagger UI page."""
+import re
+
 import pytest
 
 PATHS = {"/light/photos/", "/light/photos/{photo_id}/", "/light/photos/{photo_id}/uploaded/"}
@@ -116,6 +118,18 @@ def test_docs_page_is_html(client):
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert "<html" in page.lower() and "openapi.json" in page
+
+
+def test_docs_page_needs_no_internet(client):
+    page = client.get("/docs").get_data(as_text=True)
+    assert not re.findall(r"(?:https?:)?//[\w.-]+", page)  # no other host
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert {a.rsplit("/", 1)[1] for a in assets} >= {
+        "swagger-ui.css", "swagger-ui-standalone-preset.js", "swagger-ui-bundle.js"}
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.data) > 1000, asset
 
 
 ERROR_STATUSES = {

@@ -31,7 +31,7 @@ from photoservice.accounts.api_keys import issue_key
 from photoservice.accounts.services import create_user
 from photoservice.extensions import db
 from photoservice.photos.models import REFERENCES
-from tests.support import ApiClient, upload
+from tests.support import JPEG_STUB, ApiClient, upload
 
 API_PREFIX = "/light/"
 MISSING_ID = 2_000_000_000  # a valid id that a test database never reaches
@@ -43,7 +43,6 @@ METHOD_ORDER = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 SAMPLE_VALUES = {"name": "Tenancy probe"}
 # Integer query parameters that page the list rather than point at an object.
 PAGING_FIELDS = {"page", "page_size"}
-JPEG = b"\xff\xd8\xff" + b"0" * 100
 
 # Endpoints with a body whose generated cases have been reviewed. An update
 # endpoint (PATCH/PUT with a body) joins part 1 by itself; add it here once
@@ -165,7 +164,7 @@ def uploaded(caller, **body):
 def stored_pending(caller, **body):
     """A pending photo whose file is already in the store: a wrongful finalize would work."""
     photo = caller.create(**secret_details(), **body)
-    assert upload(photo["upload_url"], JPEG).status_code == 204
+    assert upload(photo["upload_url"], JPEG_STUB).status_code == 204
     return photo
 
 

@@ -1,15 +1,12 @@
 """One geocoder call at a time, at most N a second, across every worker process.
 
 geopy's RateLimiter works per process; a worker with several children would
-break a provider's limit. The gate is shared: Redis when `REDIS_URL` is set,
-else a lock file (one machine, as in `make dev`).
+break a provider's limit. The gate is shared by every worker through Redis.
 
 Calls are spaced from the *end* of the previous call: however late a call is
 sent or however slowly it travels, two calls never reach the provider closer
 than the interval.
 """
-import fcntl
-import os
 import time
 from contextlib import contextmanager
 
@@ -68,42 +65,3 @@ class RedisGate:
                 lock.release()
             except redis.exceptions.LockError:
                 pass  # it expired while we held it; nothing left to release
-
-
-class FileGate:
-    """The same contract on one machine: `flock` on a file that holds the last end time."""
-
-    def __init__(self, path, wait_seconds=30):
-        self.path, self.wait_seconds = path, wait_seconds
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-
-    @contextmanager
-    def exclusive(self):
-        with open(self.path, "a+") as handle:
-            deadline = time.monotonic() + self.wait_seconds
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise GateBusy("another worker holds the geocoder") from None
-                    time.sleep(0.01)
-            turn = _Turn(time.time, lambda: _read_time(handle), lambda when: _write_time(handle, when))
-            try:
-                yield turn
-            finally:
-                turn.finish()
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _read_time(handle):
-    handle.seek(0)
-    return float(handle.read() or 0)
-
-
-def _write_time(handle, when):
-    handle.seek(0)
-    handle.truncate()
-    handle.write(repr(when))
-    handle.flush()

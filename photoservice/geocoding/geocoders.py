@@ -9,8 +9,7 @@ from geopy.exc import (GeocoderAuthenticationFailure, GeocoderInsufficientPrivil
                        GeocoderQueryError, GeocoderRateLimited, GeocoderServiceError)
 from geopy.geocoders import Nominatim
 
-from ..settings import DEV_DIR
-from .gate import FileGate, GateBusy, RedisGate
+from .gate import GateBusy, RedisGate
 from .offline import OfflineGeocoder
 
 METERS_PER_DEGREE = 111_320
@@ -47,12 +46,10 @@ def build_geocoder(config):
 
 
 def build_gate(config):
-    if config["REDIS_URL"]:
-        # A worker killed inside the gate blocks the others until the lock expires:
-        # hold it no longer than one paced call can take.
-        hold = config["GEOCODER_TIMEOUT"] + 1.0 / config["GEOCODER_MAX_RPS"] + 5
-        return RedisGate(config["REDIS_URL"], hold_seconds=hold)
-    return FileGate(str(DEV_DIR / "geocoder.gate"))
+    # A worker killed inside the gate blocks the others until the lock expires:
+    # hold it no longer than one paced call can take.
+    hold = config["GEOCODER_TIMEOUT"] + 1.0 / config["GEOCODER_MAX_RPS"] + 5
+    return RedisGate(config["REDIS_URL"], hold_seconds=hold)
 
 
 @lru_cache(maxsize=4)

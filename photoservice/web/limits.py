@@ -56,12 +56,10 @@ def init_limits(app, *blueprints):
             parse_many(setting)
         except ValueError:
             raise RuntimeError(f"API_RATE_LIMIT must be like '5/second' or 'off', got {setting!r}") from None
-    redis_url = app.config["REDIS_URL"]
-    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
-    if redis_url:
-        # An unreachable Redis must cost a request milliseconds, not seconds.
-        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
-                              {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    # An unreachable Redis must cost a request milliseconds, not seconds.
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                          {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
     # Exact: never more than the limit in any window, however requests straddle seconds.
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     # Our own Retry-After, on 429s only: the library's headers would also rewrite

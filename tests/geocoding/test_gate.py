@@ -1,9 +1,8 @@
 """The geocoder gate: one call at a time, paced, across worker processes.
 
-Both gates are tested the same way: RedisGate against the session's private
-redis-server, FileGate on a lock file in tmp_path. Separate processes (the
-'spawn' start method, as unrelated workers) contend for the gate and log what
-they did with timestamps to a file; the log must show no overlap and the pacing.
+RedisGate runs against the session's private redis-server. Separate processes
+(the 'spawn' start method, as unrelated workers) contend for the gate and log
+what they did with timestamps to a file; the log must show no overlap and the pacing.
 """
 import functools
 import multiprocessing
@@ -13,7 +12,7 @@ import time
 
 import pytest
 
-from photoservice.geocoding.gate import FileGate, GateBusy, RedisGate
+from photoservice.geocoding.gate import GateBusy, RedisGate
 
 PROCESSES = 3
 SPAWN = multiprocessing.get_context("spawn")
@@ -49,13 +48,6 @@ def call_in_turn(make_gate, log_path, start, rounds, interval):
             _log(log_path, pid, "call")
 
 
-def hold_and_die(make_gate, entered):
-    """Enter the gate and die without leaving it, like a killed worker."""
-    with make_gate().exclusive():
-        entered.set()
-        os._exit(0)
-
-
 def run_processes(target, *args):
     """Start PROCESSES processes on `target` together; wait for them all to succeed."""
     start = SPAWN.Barrier(PROCESSES)
@@ -74,16 +66,13 @@ def read_log(path):
         return sorted((float(at), int(pid), kind) for pid, kind, at in map(str.split, log))
 
 
-# ---------------------------------------------------------------- the two gates
+# ---------------------------------------------------------------- the gate
 
 
-@pytest.fixture(params=["redis", "file"])
-def make_gate(request, tmp_path):
+@pytest.fixture
+def make_gate(redis_server):
     """A picklable factory of gates that share one lock (a fresh one per test)."""
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_server").url
-        return functools.partial(RedisGate, url, name=f"test-gate:{secrets.token_hex(4)}")
-    return functools.partial(FileGate, str(tmp_path / "gates" / "geocoder.gate"))
+    return functools.partial(RedisGate, redis_server.url, name=f"test-gate:{secrets.token_hex(4)}")
 
 
 def test_exclusive_admits_one_process_at_a_time(make_gate, tmp_path):
@@ -137,17 +126,6 @@ def test_gate_is_released_when_the_call_inside_fails(make_gate):
     started = time.monotonic()
     with make_gate(wait_seconds=2).exclusive():
         assert time.monotonic() - started < 0.5
-
-
-def test_file_gate_is_freed_when_its_holder_dies(tmp_path):
-    make_gate = functools.partial(FileGate, str(tmp_path / "geocoder.gate"))
-    entered = SPAWN.Event()
-    holder = SPAWN.Process(target=hold_and_die, args=(make_gate, entered))
-    holder.start()
-    assert entered.wait(60)
-    holder.join(60)
-    with make_gate(wait_seconds=2).exclusive():
-        pass
 
 
 def test_redis_gate_expires_when_its_holder_never_leaves(redis_server):

@@ -18,13 +18,13 @@ from photoservice.geocoding.geocoders import (GeocodingRefused, GeocodingUnavail
                                     call_geocoder, place_from_location)
 from photoservice.geocoding.models import GeocodedPlace
 from photoservice.geocoding.reverse import reverse_geocode
+from tests.support import METRE
 
 USER_AGENT = "photoservice-tests/2.0 (ops@example.com)"
 TIMEOUT = 1.0
 SPRINGFIELD = {"address": "12 Main Street", "city": "Springfield", "state": "Illinois",
                "postal_code": "62701", "country": "United States", "country_code": "US"}
 # About one metre of latitude, in degrees.
-METRE = 1 / 111_320
 
 
 @pytest.fixture

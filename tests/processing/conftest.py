@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import redis
 
+import photoservice.geocoding.geocoders as geocoding
+
 from photoservice.extensions import db
 from photoservice.photos.models import Photo, ProcessingStatus
 
@@ -91,3 +93,37 @@ def wait_processed(app):
                 raise AssertionError(f"photos not processed in {timeout}s: {states}")
             time.sleep(0.1)
     return wait
+
+
+@pytest.fixture
+def geocoder_settings(app, monkeypatch):
+    """`geocoder_settings(GEOCODER=...)` switches settings; the per-process geocoder follows."""
+    def switch(**settings):
+        for name, value in settings.items():
+            monkeypatch.setitem(app.config, name, value)
+        geocoding._runtime.cache_clear()
+
+    geocoding._runtime.cache_clear()
+    yield switch
+    geocoding._runtime.cache_clear()
+
+
+@pytest.fixture
+def offline(geocoder_settings):
+    geocoder_settings(GEOCODER="offline")
+
+
+@pytest.fixture
+def counted_geocoder_calls(app, offline, monkeypatch):
+    """The points this process's geocoder is asked about, in order."""
+    calls = []
+    with app.app_context():
+        geocoder, _gate = geocoding.runtime()
+    real_reverse = geocoder.reverse
+
+    def counting_reverse(query, **kwargs):
+        calls.append(query)
+        return real_reverse(query, **kwargs)
+
+    monkeypatch.setattr(geocoder, "reverse", counting_reverse)
+    return calls

@@ -7,8 +7,9 @@ import psycopg
 
 from photoservice.extensions import db
 from photoservice.photos.models import Photo
+from tests.support import NEW_YORK
 
-NEW_YORK = {"timestamp": 1732790400000, "latitude": 40.7128, "longitude": -74.0060}
+NEW_YORK_EXIF = {"timestamp": 1732790400000, **NEW_YORK}
 
 
 def site(n, jitter=0.0):
@@ -27,7 +28,7 @@ def test_worker_fills_in_capture_date_location_and_job(as_user, company, start_w
     start_worker(concurrency=2)
     owner = as_user("owner")
     item = company["job_inspection_line_item"]
-    ids = [owner.create(exif=NEW_YORK, job_inspection_line_item=item)["id"] for _ in range(3)]
+    ids = [owner.create(exif=NEW_YORK_EXIF, job_inspection_line_item=item)["id"] for _ in range(3)]
     for photo in wait_processed(ids):
         assert photo.processing_status == "processed"
         assert photo.captured_at.isoformat() == "2024-11-28T10:40:00+00:00"
@@ -44,7 +45,7 @@ def test_broker_outage_loses_nothing(app, as_user, redis_server, start_worker, w
     redis_server.stop()
     try:
         started = time.monotonic()
-        ids = [owner.create(exif=NEW_YORK)["id"] for _ in range(5)]
+        ids = [owner.create(exif=NEW_YORK_EXIF)["id"] for _ in range(5)]
         assert time.monotonic() - started < 15  # each create answers despite the outage
         with app.app_context():
             undispatched = db.session.execute(
@@ -53,7 +54,7 @@ def test_broker_outage_loses_nothing(app, as_user, redis_server, start_worker, w
         assert sorted(undispatched) == sorted(ids)
     finally:
         redis_server.start()
-    ids.append(owner.create(exif=NEW_YORK)["id"])  # the web process reconnects by itself
+    ids.append(owner.create(exif=NEW_YORK_EXIF)["id"])  # the web process reconnects by itself
     photos = wait_processed(ids, timeout=90)
     assert all(p.processing_status == "processed" and p.location for p in photos)
 
@@ -61,7 +62,7 @@ def test_broker_outage_loses_nothing(app, as_user, redis_server, start_worker, w
 def test_worker_killed_mid_task_is_redelivered(as_user, nominatim_stub, start_worker, wait_processed):
     nominatim_stub.script = [("sleep", 2.5)]
     worker = start_worker(**nominatim_settings(nominatim_stub, GEOCODER_TIMEOUT=3))
-    photo_id = as_user("owner").create(exif=NEW_YORK)["id"]
+    photo_id = as_user("owner").create(exif=NEW_YORK_EXIF)["id"]
     deadline = time.monotonic() + 30
     while not nominatim_stub.requests:  # the task is now inside the geocoder call
         assert time.monotonic() < deadline, "the task never reached the geocoder"
@@ -105,7 +106,7 @@ def test_transient_failures_are_retried_honouring_retry_after(as_user, nominatim
                                                               wait_processed):
     nominatim_stub.script = [("status", 503, {}), ("status", 429, {"Retry-After": "2"})]
     start_worker(**nominatim_settings(nominatim_stub))
-    [photo] = wait_processed([as_user("owner").create(exif=NEW_YORK)["id"]], timeout=60)
+    [photo] = wait_processed([as_user("owner").create(exif=NEW_YORK_EXIF)["id"]], timeout=60)
     assert photo.processing_status == "processed" and photo.location["postal_code"] == "62701"
     times = [t for t, *_ in nominatim_stub.requests]
     assert len(times) == 3
@@ -115,7 +116,7 @@ def test_transient_failures_are_retried_honouring_retry_after(as_user, nominatim
 def test_permanent_failure_is_recorded(as_user, nominatim_stub, start_worker, wait_processed):
     nominatim_stub.default = ("status", 403, {})
     start_worker(**nominatim_settings(nominatim_stub))
-    [photo] = wait_processed([as_user("owner").create(exif=NEW_YORK)["id"]])
+    [photo] = wait_processed([as_user("owner").create(exif=NEW_YORK_EXIF)["id"]])
     assert photo.processing_status == "processing_failed"
     assert "refused" in photo.processing_error
     assert photo.captured_at is not None  # the rest of the work is kept
@@ -125,7 +126,7 @@ def test_permanent_failure_is_recorded(as_user, nominatim_stub, start_worker, wa
 def test_retries_run_out_into_a_recorded_failure(as_user, nominatim_stub, start_worker, wait_processed):
     nominatim_stub.default = ("status", 503, {})
     start_worker(**nominatim_settings(nominatim_stub, PROCESSING_MAX_ATTEMPTS=3))
-    [photo] = wait_processed([as_user("owner").create(exif=NEW_YORK)["id"]], timeout=60)
+    [photo] = wait_processed([as_user("owner").create(exif=NEW_YORK_EXIF)["id"]], timeout=60)
     assert photo.processing_status == "processing_failed"
     assert "Gave up after 3 tries" in photo.processing_error
     assert len(nominatim_stub.requests) == 3
@@ -135,7 +136,7 @@ def test_database_lost_mid_task_is_retried_until_it_is_back(as_user, database_ur
                                                             start_worker, wait_processed):
     nominatim_stub.script = [("sleep", 2)]
     start_worker(**nominatim_settings(nominatim_stub, GEOCODER_TIMEOUT=5, PROCESSING_MAX_ATTEMPTS=30))
-    photo_id = as_user("owner").create(exif=NEW_YORK)["id"]
+    photo_id = as_user("owner").create(exif=NEW_YORK_EXIF)["id"]
     deadline = time.monotonic() + 30
     while not nominatim_stub.requests:  # the task now holds a transaction open
         assert time.monotonic() < deadline, "the task never reached the geocoder"
