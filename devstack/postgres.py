@@ -206,7 +206,7 @@ class EmbeddedPostgres:
             pid = self._recorded_pid(lock_file)
             if pid is not None and is_alive(pid):
                 try:
-                    serving = os.readlink(f"/proc/{pid}/cwd") == str(self.pgdata)
+                    serving = os.readlink(f"/proc/{pid}/cwd") == os.path.realpath(self.pgdata)
                 except OSError:
                     serving = True  # cannot tell: let PostgreSQL decide
                 if serving:

@@ -1,6 +1,6 @@
-"""Helpers for the tests of the development servers."""
-import os
+"""Fixtures for the tests of the development servers."""
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes import processes_in
+from devstack.processes import kill_all, processes_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,9 +24,9 @@ def server_dir():
     directory = Path(tempfile.mkdtemp(prefix="devstack-test-"))
     directory.chmod(0o755)
     yield directory
-    for name in ("postgres", "redis-server"):  # a failed test must not leave servers behind
-        for pid in processes_in(directory / "pg" / "data", {name}) + processes_in(directory, {name}):
-            os.kill(pid, 9)
+    # A failed test must not leave servers behind.
+    for workdir in (directory / "pg" / "data", directory / "redis", directory):
+        kill_all(processes_in(workdir, {"postgres", "redis-server"}), signal.SIGKILL)
     shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -68,20 +68,3 @@ def foreground():
     yield start
     for process in started:
         process.close()
-
-
-def pgrep(pattern):
-    """Pids of live processes whose command line contains `pattern`, like `pgrep -f`
-    (which a fresh machine may lack)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if pattern in command and state != "Z":
-            found.append(int(entry.name))
-    return found

@@ -16,7 +16,7 @@ import pytest
 from devstack.__main__ import main
 from devstack.postgres import EmbeddedPostgres, postgres_bin_dir
 from devstack.processes import free_tcp_port, is_alive, port_is_free, processes_in, wait_gone
-from tests.devstack.conftest import pgrep
+from tests.devstack.support import pgrep
 
 
 def postmaster_pid(server_dir):

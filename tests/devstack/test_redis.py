@@ -10,7 +10,7 @@ import pytest
 
 from devstack.processes import free_tcp_port, is_alive, port_is_free, processes_in, wait_gone
 from devstack.redis_server import EmbeddedRedis, redis_server_binary
-from tests.devstack.conftest import pgrep
+from tests.devstack.support import pgrep
 from tests.servers import RedisServer
 
 
