@@ -16,6 +16,7 @@ data), which owns the data directory and must be able to reach it and the binari
 import importlib.util
 import os
 import pwd
+import shutil
 import signal
 import stat
 import subprocess
@@ -124,17 +125,10 @@ class EmbeddedPostgres:
             preexec_fn=die_with_parent(parent_death_signal),
             user=uid, group=gid, extra_groups=[] if account else None)
 
-    def _prepare(self, account):
-        """Create the directories; as root, hand the data directory to `account`."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.pgdata.mkdir(mode=0o700, exist_ok=True)
-        if account is None:
-            return
-        if not (self.pgdata / "PG_VERSION").exists():
-            os.chown(self.pgdata, *account)
+    def _check_reachable(self, data, account):
+        """As root: fail clearly unless `account` can enter `data` and the binaries."""
         name = pwd.getpwuid(account[0]).pw_name
-        for path in (self.pgdata, self.bin_dir, self.bin_dir.parent / "lib",
-                     self.bin_dir.parent / "share"):
+        for path in (data, self.bin_dir, self.bin_dir.parent / "lib", self.bin_dir.parent / "share"):
             blocked = _blocked_directory(path, *account)
             if blocked:
                 raise RuntimeError(
@@ -144,7 +138,15 @@ class EmbeddedPostgres:
                     f"normal user, or point the application at a server of your own.")
 
     def _initdb(self, account, timeout):
-        command = [str(self.bin_dir / "initdb"), "-D", str(self.pgdata), "-U", SUPERUSER,
+        """Create the cluster in a scratch directory, renamed to `pgdata` once complete:
+        an interrupted initdb never leaves a half-made cluster where start() looks."""
+        scratch = self.directory / "data.initdb"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(mode=0o700)
+        if account:
+            os.chown(scratch, *account)
+            self._check_reachable(scratch, account)
+        command = [str(self.bin_dir / "initdb"), "-D", str(scratch), "-U", SUPERUSER,
                    "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"]
         if not self.durable:
             command.append("--no-sync")
@@ -159,7 +161,11 @@ class EmbeddedPostgres:
             process.wait()
             code = "timeout"
         if code != 0:
+            shutil.rmtree(scratch, ignore_errors=True)
             self._fail(f"initdb failed ({code})")
+        if self.pgdata.exists():
+            self.pgdata.rmdir()  # empty, or PG_VERSION would be there
+        scratch.rename(self.pgdata)
 
     def _postgres_command(self):
         settings = {"port": self.port, "listen_addresses": self.host,
@@ -220,14 +226,18 @@ class EmbeddedPostgres:
         if self.process is not None and self.process.poll() is None:
             return self
         account = self._account()
-        self._prepare(account)
-        self._stop_leftovers()
-        self._remove_stale_lock_files()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        initialized = (self.pgdata / "PG_VERSION").exists()
+        if initialized:
+            if account:
+                self._check_reachable(self.pgdata, account)
+            self._stop_leftovers()  # which may hold our port
+            self._remove_stale_lock_files()
         if not port_is_free(self.port, self.host):
             raise RuntimeError(f"PostgreSQL cannot listen on {self.host}:{self.port}: "
                                f"the port is in use")
         deadline = time.monotonic() + timeout
-        if not (self.pgdata / "PG_VERSION").exists():
+        if not initialized:
             self._initdb(account, timeout)
         with open(self.log_path, "ab") as log:
             # SIGINT is a fast shutdown: if we die, the server stops cleanly on its own.

@@ -132,12 +132,23 @@ def test_lock_file_naming_a_reused_pid_is_cleared(server_dir):
 
 
 def test_a_server_left_running_on_the_same_data_is_stopped_first(server_dir):
+    """E.g. `make dev` again after a run whose server outlived it, on the same port."""
     left = EmbeddedPostgres(server_dir / "pg", durable=False).start()
-    with EmbeddedPostgres(server_dir / "pg", durable=False) as server:
+    with EmbeddedPostgres(server_dir / "pg", port=left.port, durable=False) as server:
         assert left.process.wait(10) == 0  # fast shutdown
         with psycopg.connect(server.url) as connection:
             connection.execute("SELECT 1")
     assert "left running" in server.log_path.read_text()
+
+
+def test_an_interrupted_initdb_is_started_over(server_dir):
+    scratch = server_dir / "pg" / "data.initdb"
+    scratch.mkdir(parents=True)
+    (scratch / "PG_VERSION").write_text("18\n")  # what a killed initdb leaves
+    with EmbeddedPostgres(server_dir / "pg", durable=False) as server:
+        with psycopg.connect(server.url) as connection:
+            connection.execute("SELECT 1")
+    assert not scratch.exists() and (server.pgdata / "PG_VERSION").exists()
 
 
 def test_port_in_use_is_reported(server_dir):
