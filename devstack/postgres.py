@@ -285,20 +285,22 @@ class EmbeddedPostgres:
 
     def stop(self, timeout=5):
         """Fast shutdown (clients disconnected, a checkpoint); after `timeout` seconds an
-        immediate one, then SIGKILL. No-op if not started."""
+        immediate one (crash recovery at the next start), 1.5 s later SIGKILL. No-op if
+        not started."""
         if self.process is None:
             return
-        stop_in_steps(self.process, [(signal.SIGINT, timeout), (signal.SIGQUIT, 2)])
+        stop_in_steps(self.process, [(signal.SIGINT, timeout), (signal.SIGQUIT, 1.5)])
         self.process = None
         # After a SIGKILL the postmaster's children linger for a moment.
         leftovers = processes_in(self.pgdata, {"postgres"})
         kill_all(leftovers, signal.SIGKILL)
         wait_gone(leftovers, 2)
 
-    def run_foreground(self, on_ready=None, stop_timeout=3):
+    def run_foreground(self, on_ready=None, stop_timeout=2.5):
         """Start, call on_ready(self), block until SIGTERM/SIGINT, stop. Returns an exit code.
 
-        The default stop_timeout keeps the whole stop under honcho's 5 s before SIGKILL.
+        The default stop_timeout keeps the whole stop (at most 4 s) within the 5 s
+        honcho waits before SIGKILL.
         """
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):

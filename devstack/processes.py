@@ -91,7 +91,9 @@ def is_alive(pid):
     # A zombie (exited, not yet reaped by its parent) answers kill(pid, 0) too.
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
+    except FileNotFoundError:  # gone meanwhile
+        return False
+    except (OSError, IndexError):  # no /proc: trust kill()
         return True
 
 

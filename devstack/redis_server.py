@@ -144,7 +144,10 @@ class EmbeddedRedis:
         wait_gone(leftovers, 2)
 
     def run_foreground(self, on_ready=None, stop_timeout=3):
-        """Start, call on_ready(self), block until SIGTERM/SIGINT, stop. Returns an exit code."""
+        """Start, call on_ready(self), block until SIGTERM/SIGINT, stop. Returns an exit code.
+
+        The default stop_timeout keeps the stop within the 5 s honcho waits before SIGKILL.
+        """
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
