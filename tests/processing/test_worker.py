@@ -132,8 +132,8 @@ def test_retries_run_out_into_a_recorded_failure(as_user, nominatim_stub, start_
     assert len(nominatim_stub.requests) == 3
 
 
-def test_database_lost_mid_task_is_retried_until_it_is_back(as_user, database_url, nominatim_stub,
-                                                            start_worker, wait_processed):
+def test_database_lost_mid_task_is_retried_until_it_is_back(as_user, database_url, database_admin_url,
+                                                            nominatim_stub, start_worker, wait_processed):
     nominatim_stub.script = [("sleep", 2)]
     start_worker(**nominatim_settings(nominatim_stub, GEOCODER_TIMEOUT=5, PROCESSING_MAX_ATTEMPTS=30))
     photo_id = as_user("owner").create(exif=NEW_YORK_EXIF)["id"]
@@ -142,7 +142,7 @@ def test_database_lost_mid_task_is_retried_until_it_is_back(as_user, database_ur
         assert time.monotonic() < deadline, "the task never reached the geocoder"
         time.sleep(0.05)
     name = database_url.rsplit("/", 1)[1]
-    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+    with psycopg.connect(database_admin_url, autocommit=True) as admin:
         # Drop every connection to the database and refuse new ones for a while.
         admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

@@ -1,0 +1,137 @@
+"""What the embedded servers share: children that die with their parent, stops in
+steps, and finding server processes a crashed run left behind in a data directory.
+"""
+import ctypes
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def die_with_parent(sig):
+    """A preexec_fn after which the child receives `sig` when its parent dies.
+
+    Linux only (elsewhere a no-op). The kernel sends it when the *thread* that
+    started the child exits, so start servers from a thread that lives as long as
+    they should (the main thread, for a fixture or the foreground mode). It covers
+    a parent killed with SIGKILL, e.g. by honcho after its 5 s grace period.
+    """
+    parent = os.getpid()
+
+    def preexec():
+        if _libc is not None:
+            _libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl() took effect
+            os.kill(os.getpid(), sig)
+    return preexec
+
+
+def port_is_free(port, host="127.0.0.1"):
+    """Whether a server could listen on host:port now (SO_REUSEADDR, as servers bind)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_tcp_port(host="127.0.0.1", exclude=()):
+    """A port that is free on `host` now, below Linux's ephemeral range (32768+) where
+    an outgoing connection could take it before the server binds it. Racy by nature."""
+    for _ in range(1000):
+        port = random.randrange(10000, 32000)
+        if port not in exclude and port_is_free(port, host):
+            return port
+    raise RuntimeError("no free port found")
+
+
+def processes_in(directory, names):
+    """Pids of the processes called one of `names` whose working directory is `directory`.
+
+    PostgreSQL and Redis both chdir into their data directory, so this finds a
+    server (and the children of a killed postmaster) by the data it serves.
+    Processes this user may not inspect are skipped; root sees them all.
+    """
+    directory = os.path.realpath(directory)
+    found = []
+    try:
+        entries = list(os.scandir("/proc"))
+    except FileNotFoundError:  # not Linux
+        return found
+    for entry in entries:
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{entry.name}/cwd") != directory:
+                continue
+            name = Path(f"/proc/{entry.name}/comm").read_text().strip()
+        except OSError:
+            continue
+        if name in names:
+            found.append(int(entry.name))
+    return found
+
+
+def is_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped by its parent) answers kill(pid, 0) too.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:  # gone meanwhile
+        return False
+    except (OSError, IndexError):  # no /proc: trust kill()
+        return True
+
+
+def wait_gone(pids, timeout):
+    """Wait until none of `pids` is alive; return those still alive after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = [p for p in pids if is_alive(p)]
+        if not pids or time.monotonic() > deadline:
+            return pids
+        time.sleep(0.02)
+
+
+def kill_all(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def stop_in_steps(process, steps):
+    """Send each (signal, seconds to wait) in turn until `process` exits, then SIGKILL."""
+    for sig, seconds in steps:
+        if process.poll() is not None:
+            break
+        process.send_signal(sig)
+        try:
+            process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            continue
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def log_tail(path, lines=30):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
