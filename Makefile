@@ -15,14 +15,23 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+# PostgreSQL (127.0.0.1:5433) and Redis (127.0.0.1:6380) come from devstack unless
+# DATABASE_URL / REDIS_URL name servers of your own.
+DEV_PROCESSES := web s3 worker flower $(if $(DATABASE_URL),,postgres) $(if $(REDIS_URL),,redis)
+
 migrate: install
 	mkdir -p .dev
+ifdef DATABASE_URL
 	$(BIN)/flask --app wsgi db upgrade
+else
+	$(BIN)/python -m devstack postgres --dir .dev/postgres --port 5433 -- $(BIN)/flask --app wsgi db upgrade
+endif
 
-# API on 127.0.0.1:$(PORT), SQLite under .dev/, SeaweedFS S3 on 127.0.0.1:8333.
+# The whole stack: API on 127.0.0.1:$(PORT), PostgreSQL, Redis, SeaweedFS S3 on
+# 127.0.0.1:8333, a Celery worker with beat, Flower on 127.0.0.1:5555. Data under .dev/.
 dev: migrate
 	$(BIN)/python -m devstack credentials --dir .dev/s3
-	$(BIN)/honcho --procfile Procfile.dev start --port $(PORT)
+	$(BIN)/honcho --procfile Procfile.dev start --port $(PORT) $(DEV_PROCESSES)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
