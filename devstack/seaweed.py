@@ -19,10 +19,14 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+from devstack.processes import die_with_parent
+
 # p + 10000 then stays below Linux's ephemeral range (32768+), where an outgoing
 # connection could grab the port between our check and weed's bind.
 _PORT_RANGE, _GRPC_OFFSET = (10000, 22000), 10000
 _SOCKET_DIR = Path("/tmp")  # weed hard-codes it; TMPDIR is ignored
+# How long the foreground runner waits for weed before SIGKILL: within honcho's 5 s.
+FOREGROUND_STOP_SECONDS = 3.5
 # Development store shared with the Flask app, which reads credentials.json here.
 DEV_S3_DIR = Path(__file__).resolve().parent.parent / ".dev" / "s3"
 
@@ -138,7 +142,8 @@ class SeaweedS3:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 self._command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)  # Ctrl+C goes to us; we stop weed in order
+                start_new_session=True,  # Ctrl+C goes to us; we stop weed in order
+                preexec_fn=die_with_parent(signal.SIGKILL))  # never outlives its runner
         try:
             self._wait_ready(timeout)
         except BaseException:
@@ -205,7 +210,7 @@ class SeaweedS3:
                 pass
             return 0 if stop.is_set() else 1
         finally:
-            self.stop()
+            self.stop(timeout=FOREGROUND_STOP_SECONDS)
 
     def __enter__(self):
         return self.start()
