@@ -33,6 +33,10 @@ def picture(width, height, *, mode="RGB", color_split=True):
         for colour, box in zip(QUADRANTS, ((0, 0, half_w, half_h), (half_w, 0, width, half_h),
                                            (0, half_h, half_w, height), (half_w, half_h, width, height))):
             image.paste(colour, box)
+    if mode == "P":  # exact colours, not dithered web-palette ones
+        return image.convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+    if mode == "1":
+        return image.convert("1", dither=Image.Dither.NONE)
     return image if mode == "RGB" else image.convert(mode)
 
 
@@ -86,7 +90,7 @@ def _dms(decimal):
 
 def _encode(image, format, metadata, **params):
     if metadata is not None:
-        params["exif"] = metadata.tobytes() if format == "HEIF" else metadata
+        params["exif"] = metadata.tobytes()
     buffer = io.BytesIO()
     image.save(buffer, format, **params)
     return buffer.getvalue()
