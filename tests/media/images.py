@@ -123,14 +123,14 @@ def webp(width=64, height=48, *, mode="RGB", color_split=True, lossless=False, *
                    exif(**metadata), quality=90, lossless=lossless)
 
 
-def heic(width=64, height=48, *, mode="RGB", color_split=True, **metadata):
-    """A HEIC, encoded by pillow-heif (x265).
+def heic(width=64, height=48, *, mode="RGB", color_split=True, thumbnails=(), **metadata):
+    """A HEIC, encoded by pillow-heif (x265); thumbnails: sizes of embedded thumbnails.
 
     pillow-heif turns an EXIF orientation into the container's own rotation
     (irot/imir) when it writes, and reads the file back upright with orientation 1.
     """
     return _encode(picture(width, height, mode=mode, color_split=color_split), "HEIF",
-                   exif(**metadata), quality=90)
+                   exif(**metadata), quality=90, thumbnails=list(thumbnails))
 
 
 def gif(width=16, height=16):
