@@ -112,7 +112,8 @@ def test_other_content_is_not_accepted_and_is_named(data, description):
 
 
 @pytest.mark.parametrize("data", [
-    b"\xff\xd8", b"\x89PNG\r\n", b"RIFF\x00\x00\x00\x00WEBP", b"\x00\x00\x00\x18ftyp", b"\x00\x00\x00\x18ftypmi",
+    b"\xff\xd8", b"\x89PNG\r\n", b"RIFF\x00\x00\x00\x00WEBP", b"\x00\x00\x00\x18ftyp",
+    b"\x00\x00\x00\x18ftypmi",
 ], ids=["jpeg-2", "png-6", "webp-12", "ftyp-8", "ftyp-10"])
 def test_too_few_bytes_are_not_enough(data):
     assert sniff(data) is None

@@ -267,12 +267,15 @@ def test_grayscale_and_cmyk_jpegs_become_rgb(mode):
 
 
 def test_a_multi_picture_jpeg_is_its_first_picture():
+    # Phones write MPO-style JPEGs (depth maps, gain maps); Pillow opens them as "MPO".
     buffer = io.BytesIO()
-    first = Image.open(io.BytesIO(jpeg(800, 600)))
-    first.save(buffer, "MPO", save_all=True, append_images=[Image.new("RGB", (200, 100), GREEN)])
+    first = Image.open(io.BytesIO(jpeg(3400, 2550)))
+    first.save(buffer, "MPO", save_all=True, append_images=[Image.new("RGB", (1700, 1275), GREEN)])
     facts = analyse(buffer.getvalue())
-    assert (facts.width, facts.height) == (800, 600)
-    assert_colours(quadrant_colours(decoded(derivative(facts, "web"))), QUADRANTS)
+    assert (facts.width, facts.height) == (3400, 2550)
+    web = derivative(facts, "web")
+    assert (web.width, web.height) == (1600, 1200)
+    assert_colours(quadrant_colours(decoded(web)), QUADRANTS)
 
 
 def test_a_path_and_a_file_object_are_both_sources(tmp_path):
@@ -345,7 +348,8 @@ def test_a_png_bomb_is_refused_from_its_header_without_decoding(monkeypatch):
     original_load = ImageFile.ImageFile.load
     monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: loads.append(self) or original_load(self))
     started = time.perf_counter()
-    with pytest.raises(MediaRefused, match=r"20000x20000 pixels \(400.0 megapixels\); the limit is 100 megapixels"):
+    limit = r"20000x20000 pixels \(400.0 megapixels\); the limit is 100 megapixels"
+    with pytest.raises(MediaRefused, match=limit):
         analyse(bomb, max_pixels=MAX_PIXELS)
     assert time.perf_counter() - started < 1
     assert loads == []

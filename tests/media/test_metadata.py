@@ -131,7 +131,8 @@ def test_no_gps_is_no_place():
     {1: "N", 2: (39.0, 44.0, 21.0), 3: "E", 4: (181.0, 0.0, 0.0)},  # longitude out of range
     {0: b"\x02\x03\x00\x00", 1: "N", 3: "W"},  # refs, but no coordinates
     {1: "", 2: (0.0, 0.0, 0.0), 3: "", 4: (0.0, 0.0, 0.0)},  # zeros for "location off"
-], ids=["out-of-range", "bad-ref", "bad-minutes", "half", "division-by-zero", "longitude-out-of-range", "refs-only", "zeros"])
+], ids=["out-of-range", "bad-ref", "bad-minutes", "half", "division-by-zero",
+        "longitude-out-of-range", "refs-only", "zeros"])
 def test_broken_gps_is_no_place_and_not_a_failure(gps_ifd):
     facts = analyse(jpeg(80, 60, gps_ifd=gps_ifd, taken=MAY_DAY, offset="-06:00", orientation=6))
     assert (facts.latitude, facts.longitude) == (None, None)
