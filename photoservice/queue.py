@@ -13,10 +13,12 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
 from .photos import outbox
+from .settings import MEDIA_TASK
 
 log = logging.getLogger(__name__)
 
 PROCESS_PHOTO = "workers.tasks.process_photo"
+PROCESS_MEDIA = MEDIA_TASK  # routed to the `media` queue by the Celery settings
 BROKER_DOWN = (BrokerError, RedisError, OSError)
 
 
@@ -42,10 +44,20 @@ def send(task_name, *args):
     current_app.extensions["celery"].send_task(task_name, args=list(args), retry=False)
 
 
+def _enqueue(task_name, photo_id, marker):
+    try:
+        send(task_name, photo_id)
+    except BROKER_DOWN as error:
+        log.warning("broker unavailable, %s of photo %s left for the sweep: %s",
+                    task_name, photo_id, error)
+        outbox.mark_undispatched(photo_id, marker)
+
+
 def enqueue_photo(photo_id):
     """Queue a committed photo's metadata work; if the broker is down, the sweep sends it."""
-    try:
-        send(PROCESS_PHOTO, photo_id)
-    except BROKER_DOWN as error:
-        log.warning("broker unavailable, photo %s left for the sweep: %s", photo_id, error)
-        outbox.mark_undispatched(photo_id)
+    _enqueue(PROCESS_PHOTO, photo_id, outbox.METADATA)
+
+
+def enqueue_media(photo_id):
+    """Queue an uploaded photo's media work (queue `media`); the sweep covers an outage."""
+    _enqueue(PROCESS_MEDIA, photo_id, outbox.MEDIA)

@@ -94,12 +94,17 @@ def from_environ(environ=None):
         # exceed the longest retry countdown (BACKOFF_MAX in workers.tasks).
         "CELERY_VISIBILITY_TIMEOUT": _int(environ, "CELERY_VISIBILITY_TIMEOUT", 3600),
         "API_RATE_LIMIT": environ.get("API_RATE_LIMIT", "5/second"),
+        # Images with more pixels are refused before they are decoded.
+        "MEDIA_MAX_PIXELS": _int(environ, "MEDIA_MAX_PIXELS", 100_000_000),
         # JSON bodies of this API are small; anything larger is refused with 413.
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_REQUEST_BYTES", 256 * 1024),
     }
 
 
 SWEEP_TASK = "workers.tasks.sweep_processing"
+MEDIA_TASK = "workers.tasks.process_media"
+#: Heavy image work has its own queue, so it never delays the metadata work.
+MEDIA_QUEUE = "media"
 
 
 def celery_config(config):
@@ -127,6 +132,8 @@ def celery_config(config):
         "timezone": "UTC",
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
+        # Image work on its own queue: run `--queues celery,media`, or dedicated media workers.
+        "task_routes": {MEDIA_TASK: {"queue": MEDIA_QUEUE}},
         "beat_schedule": {
             "sweep-photo-processing": {
                 "task": SWEEP_TASK,

@@ -1,10 +1,12 @@
-"""The S3 object store: presigned POST policies, HEAD and download URLs.
+"""The S3 object store: presigned POST policies, reads, writes and download URLs.
 
 Plain functions over plain values. One boto3 client per process (creating
 one costs ~110 ms), made lazily so forked workers never share a connection pool.
 """
+import hashlib
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -76,24 +78,85 @@ def upload_policy(key, content_type, media):
     )
 
 
-def stat_object(key):
-    """Size, type and ETag of a stored object, or None if it is not there."""
+class _Missing(Exception):
+    """The object is not in the store."""
+
+
+@contextmanager
+def _store_call(action, key):
+    """Run one store request: a missing object raises _Missing, an outage DependencyUnavailable."""
     try:
-        head = client().head_object(Bucket=current_app.config["S3_BUCKET"], Key=key)
+        yield
     except ClientError as error:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status == 404 or error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
-            return None
-        log.error("object store refused HEAD %s: %s", key, error)
+            raise _Missing(key) from None
+        log.error("object store refused %s %s: %s", action, key, error)
         raise DependencyUnavailable("The object store is unavailable; try again shortly.") from error
-    except BotoCoreError as error:
-        log.error("object store unreachable for HEAD %s: %s", key, error)
+    except BotoCoreError as error:  # unreachable, timed out, a body cut off mid-stream
+        log.error("object store unreachable for %s %s: %s", action, key, error)
         raise DependencyUnavailable("The object store is unavailable; try again shortly.") from error
+
+
+def _bucket():
+    return current_app.config["S3_BUCKET"]
+
+
+def stat_object(key):
+    """Size, type and ETag of a stored object, or None if it is not there."""
+    try:
+        with _store_call("HEAD", key):
+            head = client().head_object(Bucket=_bucket(), Key=key)
+    except _Missing:
+        return None
     return StoredObject(
         size=head["ContentLength"],
         content_type=head.get("ContentType", ""),
         etag=head.get("ETag", "").strip('"'),
     )
+
+
+def read_head(key, length):
+    """The first `length` bytes of a stored object (a ranged GET), or None if it is not there."""
+    try:
+        with _store_call("GET", key):
+            return client().get_object(Bucket=_bucket(), Key=key,
+                                       Range=f"bytes=0-{length - 1}")["Body"].read(length)
+    except _Missing:
+        return None
+
+
+def copy_to_file(key, fileobj, chunk_size=1 << 20):
+    """Stream a stored object into `fileobj`; returns (sha256 hex, size), or None if missing."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        with _store_call("GET", key):
+            body = client().get_object(Bucket=_bucket(), Key=key)["Body"]
+            for chunk in body.iter_chunks(chunk_size):
+                digest.update(chunk)
+                fileobj.write(chunk)
+                size += len(chunk)
+    except _Missing:
+        return None
+    fileobj.flush()
+    fileobj.seek(0)
+    return digest.hexdigest(), size
+
+
+def put_object(key, data, content_type):
+    """Store `data` (bytes) under `key`."""
+    with _store_call("PUT", key):
+        client().put_object(Bucket=_bucket(), Key=key, Body=data, ContentType=content_type)
+
+
+def delete_objects(keys):
+    """Remove objects; one that is already gone is no error."""
+    for key in keys:
+        try:
+            with _store_call("DELETE", key):
+                client().delete_object(Bucket=_bucket(), Key=key)
+        except _Missing:
+            pass
 
 
 def download_url(key):

@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
-UPLOAD_MAX_BYTES = 64 * 1024
+UPLOAD_MAX_BYTES = 1024 * 1024  # room for the media tests' photos
 
 
 @pytest.fixture(scope="session")

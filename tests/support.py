@@ -6,6 +6,8 @@ from photoservice.photos.models import Photo
 
 #: The first bytes of a JPEG, padded: what a store holds after a minimal upload.
 JPEG_STUB = b"\xff\xd8\xff" + b"0" * 100
+#: The first bytes of an MP4 video (an `ftyp` box), padded.
+MP4_STUB = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 100
 #: A point in Manhattan, as a client's decimal `exif` GPS.
 NEW_YORK = {"latitude": 40.7128, "longitude": -74.0060}
 #: One metre in degrees of latitude.
@@ -44,7 +46,8 @@ class ApiClient:
     def upload_and_finalize(self, **body):
         """Create, upload a small file through the presigned POST, finalize."""
         photo = self.create(**body)
-        assert upload(photo["upload_url"], JPEG_STUB).status_code == 204
+        content = MP4_STUB if body.get("is_video") else JPEG_STUB
+        assert upload(photo["upload_url"], content).status_code == 204
         response = self.finalize(photo["id"])
         assert response.status_code == 200, response.get_json()
         return response.get_json()

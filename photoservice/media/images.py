@@ -27,6 +27,12 @@ pillow_heif.register_heif_opener()
 Image.MAX_IMAGE_PIXELS = None
 
 FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+# Formats decoded whole (a JPEG decodes at reduced scale), with the bytes per
+# pixel their decoders were measured to need here. An image whose decode would
+# pass the budget is refused like one over MEDIA_MAX_PIXELS: a 100 MP WebP alone
+# would take 1.6 GB. The budget admits a 48 MP HEIC (iPhone) and a 32 MP WebP.
+WHOLE_DECODE_BYTES_PER_PIXEL = {"WEBP": 16, "HEIF": 9, "PNG": 6}
+DECODE_BUDGET_BYTES = 512 * 2**20
 DERIVATIVES = {"thumbnail": 400, "web": 1600}
 JPEG_QUALITY = 85
 WHITE = (255, 255, 255)
@@ -82,7 +88,7 @@ def analyse_image(source: str | os.PathLike | BinaryIO, max_pixels: int) -> Imag
         try:
             with Image.open(file, formats=FORMATS) as image:
                 width, height = image.size
-                _check_pixels(width, height, max_pixels)
+                _check_pixels(width, height, max_pixels, image.format)
                 web_size = _fit(image.size, DERIVATIVES["web"])
                 box = _decode(image, web_size)
                 metadata = read_metadata(image)
@@ -132,11 +138,16 @@ def _unidentified(file):
     return f"The file is {found}, not a JPEG, PNG, WebP or HEIC image."
 
 
-def _check_pixels(width, height, max_pixels):
+def _check_pixels(width, height, max_pixels, format):
     if width * height > max_pixels:
         raise MediaRefused(
             f"The image is {width}x{height} pixels ({width * height / 1e6:.1f} megapixels); "
             f"the limit is {max_pixels / 1e6:g} megapixels.")
+    needed = width * height * WHOLE_DECODE_BYTES_PER_PIXEL.get(format, 0)
+    if needed > DECODE_BUDGET_BYTES:
+        raise MediaRefused(
+            f"The {format} image is {width}x{height} pixels; decoding it would take "
+            f"{needed / 2**20:.0f} MB, over the {DECODE_BUDGET_BYTES / 2**20:.0f} MB a worker allows.")
 
 
 def _decode(image, target):

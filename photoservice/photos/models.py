@@ -14,6 +14,20 @@ class PhotoStatus(str, enum.Enum):
     UPLOADED = "uploaded"
 
 
+class MediaStatus(str, enum.Enum):
+    """Where the work on the file itself stands (hash, dimensions, derivatives)."""
+
+    WAITING_UPLOAD = "waiting_upload"
+    QUEUED = "queued"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class CapturedAtSource(str, enum.Enum):
+    CLIENT = "client"
+    FILE = "file"
+
+
 class ProcessingStatus(str, enum.Enum):
     """Where a photo's background work stands."""
 
@@ -67,10 +81,25 @@ class Photo(CompanyOwned, db.Model):
     # Outbox marker: when the work was last handed to the broker; NULL = not yet.
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The file itself, read by the media worker.
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    captured_at_source: Mapped[str | None] = mapped_column(String(10))
+    # {name: {"key", "width", "height"}} of the derivatives, once made.
+    variants: Mapped[dict | None] = mapped_column(JSONDocument)
+    media_status: Mapped[str] = mapped_column(
+        String(20), default=MediaStatus.WAITING_UPLOAD.value, server_default=MediaStatus.WAITING_UPLOAD.value)
+    media_error: Mapped[str | None] = mapped_column(Text)
+    media_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The media work's outbox marker, like dispatched_at.
+    media_dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    media_processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Set by services for a response only; never stored.
     upload_url = None
     download_url = None
+    variant_links = None
 
     @property
     def is_uploaded(self):
@@ -97,5 +126,7 @@ def _listing_index(name, *leading):
 _listing_index("ix_photos_listing", Photo.company_id)
 _listing_index("ix_photos_job_listing", Photo.company_id, Photo.job_id)
 _listing_index("ix_photos_creator_listing", Photo.created_by)
+Index("ix_photos_media_unfinished", Photo.id,
+      postgresql_where=Photo.media_status == MediaStatus.QUEUED.value)
 Index("ix_photos_tags", Photo.tags, postgresql_using="gin", postgresql_ops={"tags": "jsonb_path_ops"},
       postgresql_where=Photo.status == PhotoStatus.UPLOADED.value)

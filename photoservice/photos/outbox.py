@@ -1,7 +1,8 @@
-"""A photo's outbox marker: `dispatched_at`, when its work was last handed to the broker.
+"""A photo's outbox markers: when each kind of its work was last handed to the broker.
 
-Set when the row is written (in the same transaction), cleared when the broker
-refuses the hand-off, renewed by the sweep that re-sends it. NULL = not yet sent.
+`dispatched_at` (metadata work) and `media_dispatched_at` (media work) are set in
+the transaction that makes the work due, cleared when the broker refuses the
+hand-off, renewed by the sweep that re-sends it. NULL = not yet sent.
 """
 from sqlalchemy import update
 
@@ -9,15 +10,18 @@ from ..database import utcnow
 from ..extensions import db
 from .models import Photo
 
+METADATA = Photo.dispatched_at
+MEDIA = Photo.media_dispatched_at
 
-def mark_undispatched(photo_id):
+
+def mark_undispatched(photo_id, marker=METADATA):
     """The broker refused the work: leave it for the next sweep."""
-    db.session.execute(update(Photo).where(Photo.id == photo_id).values(dispatched_at=None))
+    db.session.execute(update(Photo).where(Photo.id == photo_id).values({marker: None}))
     db.session.commit()
 
 
-def mark_dispatched(photo_ids):
+def mark_dispatched(photo_ids, marker=METADATA):
     """The sweep handed these photos' work to the broker just now."""
     if photo_ids:
-        db.session.execute(update(Photo).where(Photo.id.in_(photo_ids)).values(dispatched_at=utcnow()))
+        db.session.execute(update(Photo).where(Photo.id.in_(photo_ids)).values({marker: utcnow()}))
         db.session.commit()

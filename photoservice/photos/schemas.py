@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text
-from .models import PhotoStatus, ProcessingStatus
+from .models import CapturedAtSource, MediaStatus, PhotoStatus, ProcessingStatus
 
 # The earliest and latest capture times accepted, in Unix milliseconds. The lower
 # bound (1973) also catches a timestamp sent in seconds by mistake.
@@ -82,6 +82,19 @@ class UploadPolicySchema(ma.Schema):
 
 
 @sent_in_full
+class VariantSchema(ma.Schema):
+    url = fields.String(metadata={"description": "Short-lived download link (presigned GET)."})
+    width = fields.Integer()
+    height = fields.Integer()
+
+
+@sent_in_full
+class VariantsSchema(ma.Schema):
+    thumbnail = fields.Nested(VariantSchema, metadata={"description": "JPEG fitting 400×400."})
+    web = fields.Nested(VariantSchema, metadata={"description": "JPEG fitting 1600×1600."})
+
+
+@sent_in_full
 class PhotoSchema(ma.Schema):
     id = fields.Integer()
     name = fields.String()
@@ -117,6 +130,21 @@ class PhotoSchema(ma.Schema):
     location_error = fields.String(allow_none=True, metadata={
         "description": "Why the GPS data in exif could not be read, when it could not."})
     processed_at = fields.AwareDateTime(allow_none=True)
+    width = fields.Integer(allow_none=True, metadata={
+        "description": "Width as displayed (EXIF orientation applied), read from the file."})
+    height = fields.Integer(allow_none=True, metadata={"description": "Height as displayed."})
+    sha256 = fields.String(allow_none=True, metadata={"description": "SHA-256 of the stored file, hex."})
+    captured_at_source = fields.String(
+        allow_none=True, validate=validate.OneOf([s.value for s in CapturedAtSource]),
+        metadata={"description": "Where captured_at came from: the client's exif or the file's own."})
+    media_status = fields.String(
+        validate=validate.OneOf([s.value for s in MediaStatus]),
+        metadata={"description": "Work on the file itself (hash, dimensions, derivatives): "
+                                 "waiting_upload, queued, processed or failed."})
+    media_error = fields.String(allow_none=True, metadata={
+        "description": "Why the file could not be processed, when it could not."})
+    variants = fields.Nested(VariantsSchema, attribute="variant_links", allow_none=True, metadata={
+        "description": "Sized JPEG copies with no metadata; null until made."})
 
 
 @sent_in_full

@@ -6,8 +6,9 @@ from .. import queue, storage
 from ..database import MAX_ID, execute, utcnow
 from ..errors import Conflict, NotFound
 from ..extensions import db
+from ..media import formats
 from . import queries
-from .models import REFERENCES, Photo, PhotoStatus
+from .models import REFERENCES, MediaStatus, Photo, PhotoStatus
 from .object_keys import content_type_for, media_kind, object_key
 from .references import resolve_job
 
@@ -78,14 +79,26 @@ def _upload_policy(photo):
 
 def get_photo(caller, photo_id):
     """One photo the caller may see, with a download link once uploaded."""
-    photo = _visible_or_404(caller, photo_id)
+    photo = _with_variant_links(_visible_or_404(caller, photo_id))
     photo.download_url = storage.download_url(photo.key) if photo.is_uploaded else None
     return photo
 
 
+def _with_variant_links(photo):
+    """Set `variant_links`: each derivative's size and a short-lived link, once made."""
+    if photo.variants:
+        photo.variant_links = {name: {"url": storage.download_url(variant["key"]),
+                                      "width": variant["width"], "height": variant["height"]}
+                               for name, variant in photo.variants.items()}
+    return photo
+
+
 def finalize_upload(caller, photo_id):
-    """Mark a photo uploaded once its file is really in the store. Repeatable."""
+    """Mark a photo uploaded once its file is really in the store and really a photo
+    (or video). Repeatable: an uploaded photo is returned as it is."""
     photo = _visible_or_404(caller, photo_id)
+    if photo.is_uploaded:
+        return photo
     stored = storage.stat_object(photo.key)
     if stored is None:
         raise Conflict("The file has not been uploaded yet: POST it to upload_url, then retry.")
@@ -93,16 +106,36 @@ def finalize_upload(caller, photo_id):
     if stored.size > current_app.config["PHOTO_UPLOAD_MAX_BYTES"] or \
             not stored.content_type.startswith(f"{media}/"):
         raise Conflict(f"The stored file does not fit the upload policy ({media}/*, size limit).")
-    photo.size, photo.content_type, photo.etag = stored.size, stored.content_type, stored.etag
+    photo.content_type = _checked_content(photo)
+    photo.size, photo.etag = stored.size, stored.etag
     photo.status = PhotoStatus.UPLOADED.value
-    photo.uploaded_at = photo.uploaded_at or utcnow()
+    photo.uploaded_at = utcnow()
+    photo.media_status, photo.media_dispatched_at = MediaStatus.QUEUED.value, utcnow()
     db.session.commit()
+    queue.enqueue_media(photo.id)
     return photo
+
+
+def _checked_content(photo):
+    """The content type the stored bytes really are, whatever the upload claimed.
+
+    A file of another kind is removed from the store and refused; the photo stays
+    pending, so the client can upload the right file and finalize again.
+    """
+    head = storage.read_head(photo.key, formats.SNIFF_BYTES)
+    found = formats.sniff(head or b"")
+    if formats.accepted(found, photo.is_video):
+        return found
+    storage.delete_objects([photo.key])
+    expected = "an MP4 or QuickTime video" if photo.is_video else "a JPEG, PNG, HEIC/HEIF or WebP image"
+    raise Conflict(f"The uploaded file is {formats.describe(head or b'')}, not {expected}; it was "
+                   "removed. Upload the file again with the same upload_url fields, then finalize.")
 
 
 def list_photos(caller, filters, page, page_size):
     """(count, photos on the page): the uploaded photos the caller may see, in display order."""
-    return queries.page_of(queries.filtered(caller, filters), page, page_size)
+    count, photos = queries.page_of(queries.filtered(caller, filters), page, page_size)
+    return count, [_with_variant_links(photo) for photo in photos]
 
 
 def _visible_or_404(caller, photo_id):

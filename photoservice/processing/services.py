@@ -14,7 +14,7 @@ from ..geocoding.cache import MISS
 from ..geocoding.geocoders import GeocodingRefused
 from ..geocoding.reverse import cached_place, geocode_miss
 from ..jobs.queries import job_of
-from ..photos.models import Photo, ProcessingStatus
+from ..photos.models import CapturedAtSource, Photo, ProcessingStatus
 from .gps import UnparseableLocation, coordinates_from_exif
 
 UNFINISHED = (ProcessingStatus.QUEUED.value, ProcessingStatus.PROCESSING.value)
@@ -47,7 +47,11 @@ def process_photo(photo_id):
     if photo is None or photo.processing_status == ProcessingStatus.PROCESSED.value:
         return photo
     photo.processing_attempts += 1
-    photo.captured_at = capture_time(photo.exif)
+    # What the client sent wins; what it left out, the media work may find in the
+    # file itself (it never writes what the client gave, so the two never clash).
+    captured_at = capture_time(photo.exif)
+    if captured_at is not None:
+        photo.captured_at, photo.captured_at_source = captured_at, CapturedAtSource.CLIENT.value
     if photo.job_inspection_line_item_id is not None:
         photo.job_id = parent_job_id(photo.company_id, photo.job_inspection_line_item_id) or photo.job_id
     try:
@@ -55,20 +59,21 @@ def process_photo(photo_id):
         photo.location_error = None
     except UnparseableLocation as error:
         coordinates, photo.location_error = None, str(error)
-    photo.latitude, photo.longitude = coordinates or (None, None)
 
-    # Most photos are near one already geocoded: then all is known now, in one
-    # transaction. Otherwise the attempt and the work so far are saved before the
-    # geocoder call, which may be slow, fail or kill the process.
-    place = cached_place(*coordinates) if coordinates else None
-    if place is MISS:
-        photo.processing_status = ProcessingStatus.PROCESSING.value
-        db.session.commit()
-        try:
-            place = geocode_miss(*coordinates)
-        except GeocodingRefused as error:
-            return record_failure(photo_id, f"Reverse geocoding refused: {error}")
-    photo.location = place
+    if coordinates is not None:
+        photo.latitude, photo.longitude = coordinates
+        # Most photos are near one already geocoded: then all is known now, in one
+        # transaction. Otherwise the attempt and the work so far are saved before the
+        # geocoder call, which may be slow, fail or kill the process.
+        place = cached_place(*coordinates)
+        if place is MISS:
+            photo.processing_status = ProcessingStatus.PROCESSING.value
+            db.session.commit()
+            try:
+                place = geocode_miss(*coordinates)
+            except GeocodingRefused as error:
+                return record_failure(photo_id, f"Reverse geocoding refused: {error}")
+        photo.location = place
     photo.processing_status = ProcessingStatus.PROCESSED.value
     photo.processing_error = None
     photo.processed_at = utcnow()

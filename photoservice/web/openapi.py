@@ -27,8 +27,9 @@ ERROR_RESPONSES = {
     400: ("Invalid input: `errors` names each offending field and why.", {}),
     401: ("No API key, or an unknown or revoked one.", {"WWW-Authenticate": WWW_AUTHENTICATE}),
     404: ("No such photo among those the caller may see.", {}),
-    409: ("The upload is not done: the file is not in the store, or does not fit "
-          "the upload policy. The photo stays pending.", {}),
+    409: ("The upload is not done: the file is not in the store, does not fit the upload "
+          "policy, or is not a photo (JPEG, PNG, HEIC/HEIF, WebP) or video (MP4, QuickTime) "
+          "whatever its Content-Type said; such a file is removed. The photo stays pending.", {}),
     413: ("The request body is larger than the server accepts.", {}),
     415: ("The request body is not JSON (send Content-Type: application/json).", {}),
     429: ("Too many requests with this API key: retry after `Retry-After` seconds.",
@@ -106,6 +107,13 @@ _PENDING_PHOTO = {
     "processing_error": None,
     "location_error": None,
     "processed_at": None,
+    "width": None,
+    "height": None,
+    "sha256": None,
+    "captured_at_source": None,
+    "media_status": "waiting_upload",
+    "media_error": None,
+    "variants": None,
 }
 
 CREATED_EXAMPLE = {
@@ -141,6 +149,19 @@ PHOTO_EXAMPLE = {
     "size": 2481152,
     "processing_status": "processed",
     "processed_at": "2024-11-28T10:41:10.034000+00:00",
+    "width": 4032,
+    "height": 3024,
+    "sha256": "9b74c9897bac770ffc029102a200c5de9b2b5f6f0f5c1b6ec1e1d9a2c4c1f3e7",
+    "captured_at_source": "client",
+    "media_status": "processed",
+    "variants": {
+        "thumbnail": {"url": "https://s3.us-east-1.amazonaws.com/photos/front-roof-damage_a1b2c3d4.jpg"
+                             ".thumbnail.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&...",
+                      "width": 400, "height": 300},
+        "web": {"url": "https://s3.us-east-1.amazonaws.com/photos/front-roof-damage_a1b2c3d4.jpg"
+                       ".web.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&...",
+                "width": 1600, "height": 1200},
+    },
 }
 
 DETAIL_EXAMPLE = {

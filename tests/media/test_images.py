@@ -443,3 +443,12 @@ def test_a_48_megapixel_jpeg_is_analysed_in_bounded_memory(tmp_path, progressive
     # coefficients while it decodes (about 150 MB at 48 MP).
     assert report["peak_kb"] <= 350 * 1024
     assert report["peak_kb"] - report["before_kb"] <= growth_mb * 1024
+
+
+def test_a_webp_too_large_to_decode_within_the_budget_is_refused_before_decoding():
+    # 48 MP is under MEDIA_MAX_PIXELS, but libwebp would need ~16 bytes a pixel.
+    data = webp(8000, 6000, color_split=False, lossless=True)
+    started = time.monotonic()
+    with pytest.raises(MediaRefused, match="MB a worker allows"):
+        analyse_image(io.BytesIO(data), max_pixels=100_000_000)
+    assert time.monotonic() - started < 0.5

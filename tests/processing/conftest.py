@@ -11,11 +11,13 @@ import redis
 import photoservice.geocoding.geocoders as geocoding
 
 from photoservice.extensions import db
-from photoservice.photos.models import Photo, ProcessingStatus
+from photoservice.photos.models import MediaStatus, Photo, ProcessingStatus
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
 DONE = (ProcessingStatus.PROCESSED.value, ProcessingStatus.FAILED.value)
+# Media work is done, failed, or not due (the photo was never uploaded).
+MEDIA_DONE = (MediaStatus.PROCESSED.value, MediaStatus.FAILED.value, MediaStatus.WAITING_UPLOAD.value)
 
 
 class Worker:
@@ -25,7 +27,8 @@ class Worker:
         self.log_path = log_path
         command = [CELERY, "--app", "workers.worker:celery_app", "worker", "--loglevel", "INFO",
                    "--concurrency", str(concurrency), "--pool", "prefork",
-                   "--hostname", f"{log_path.stem}@%h", "--without-gossip", "--without-mingle"]
+                   "--hostname", f"{log_path.stem}@%h", "--without-gossip", "--without-mingle",
+                   "--queues", "celery,media"]
         if beat:
             command += ["--beat", "--schedule", str(schedule_path)]
         self.log = open(log_path, "wb")
@@ -86,10 +89,11 @@ def wait_processed(app):
                 photos = db.session.execute(
                     db.select(Photo).where(Photo.id.in_(photo_ids))).scalars().all()
                 db.session.expunge_all()
-            if len(photos) == len(photo_ids) and all(p.processing_status in DONE for p in photos):
+            if len(photos) == len(photo_ids) and all(
+                    p.processing_status in DONE and p.media_status in MEDIA_DONE for p in photos):
                 return sorted(photos, key=lambda p: p.id)
             if time.monotonic() > deadline:
-                states = {p.id: p.processing_status for p in photos}
+                states = {p.id: (p.processing_status, p.media_status) for p in photos}
                 raise AssertionError(f"photos not processed in {timeout}s: {states}")
             time.sleep(0.1)
     return wait

@@ -1,5 +1,6 @@
 """A photo's dispatch state: recorded failures, the sweep, the outbox markers, and
 how the task sorts errors into retry and failure."""
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.exc import InterfaceError
@@ -149,7 +150,7 @@ def test_a_dropped_connection_is_retried_not_failed(app, make_photo, monkeypatch
         calls.append(photo_id)
         raise InterfaceError("SELECT 1", {}, Exception("the connection is closed"))
 
-    monkeypatch.setattr(tasks.processing, "process_photo", dropped)
+    monkeypatch.setattr(tasks, "METADATA", replace(tasks.METADATA, run=dropped))
     with app.app_context():
         tasks.process_photo.apply(args=[photo_id])  # eager: retries run at once
 

@@ -2,12 +2,14 @@
 import os
 import signal
 import time
+from datetime import datetime
 
 import psycopg
 
 from photoservice.extensions import db
 from photoservice.photos.models import Photo
-from tests.support import NEW_YORK
+from tests.media.images import DENVER, jpeg
+from tests.support import NEW_YORK, upload
 
 NEW_YORK_EXIF = {"timestamp": 1732790400000, **NEW_YORK}
 
@@ -152,3 +154,40 @@ def test_database_lost_mid_task_is_retried_until_it_is_back(as_user, database_ur
     [photo] = wait_processed([photo_id], timeout=90)
     assert photo.processing_status == "processed", photo.processing_error
     assert photo.location["city"] == "Springfield"
+
+
+def test_worker_reads_the_file_itself_on_the_media_queue(as_user, start_worker, wait_processed):
+    start_worker(concurrency=2)
+    crew = as_user("crew")
+    photo = crew.create(name="Ridge vent")  # no client exif: the file says it all
+    content = jpeg(1200, 900, orientation=6, taken=datetime(2024, 7, 4, 15, 30), gps=DENVER)
+    assert upload(photo["upload_url"], content).status_code == 204
+    assert crew.finalize(photo["id"]).status_code == 200
+    [done] = wait_processed([photo["id"]])
+    assert (done.media_status, done.processing_status) == ("processed", "processed")
+    assert (done.width, done.height) == (900, 1200)
+    assert done.captured_at.isoformat() == "2024-07-04T21:30:00+00:00" and done.captured_at_source == "file"
+    assert done.location["city"] == "Denver"
+    assert set(done.variants) == {"thumbnail", "web"}
+
+
+def test_broker_outage_at_finalize_delays_the_media_work(app, as_user, redis_server, start_worker,
+                                                         wait_processed):
+    start_worker(beat=True)
+    crew = as_user("crew")
+    photos = [crew.create(name=f"Eave {n}") for n in range(3)]
+    wait_processed([p["id"] for p in photos])  # the metadata work is done before the outage
+    for photo in photos:
+        assert upload(photo["upload_url"], jpeg(640, 480)).status_code == 204
+    redis_server.stop()
+    try:
+        for photo in photos:
+            assert crew.finalize(photo["id"]).status_code == 200  # answers despite the outage
+        with app.app_context():
+            left = db.session.execute(db.select(Photo.id).where(
+                Photo.id.in_([p["id"] for p in photos]), Photo.media_dispatched_at.is_(None))).scalars().all()
+        assert len(left) == 3
+    finally:
+        redis_server.start()
+    done = wait_processed([p["id"] for p in photos], timeout=90)
+    assert all(p.media_status == "processed" and p.variants for p in done)

@@ -1,0 +1,156 @@
+"""A photo's media work: what the uploaded file itself says, and its derivatives.
+
+Called by the Celery task `workers.tasks.process_media` (queue `media`) and
+directly by tests. Takes ids, re-reads the row, and is safe to run twice.
+
+Two steps, each committed: the file (hash, size as displayed, derivatives,
+and what its EXIF says where the client said nothing), then, when the file
+gave the only location, its place through the shared geocoding cache and gate.
+A retry after a geocoder outage repeats only the second step.
+"""
+import tempfile
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from .. import storage
+from ..database import utcnow
+from ..extensions import db
+from ..geocoding.geocoders import GeocodingRefused
+from ..geocoding.reverse import reverse_geocode
+from ..photos.models import CapturedAtSource, MediaStatus, Photo
+from ..processing.gps import UnparseableLocation, coordinates_from_exif
+from .images import MediaRefused, analyse_image
+
+DERIVATIVE_TYPE = "image/jpeg"
+
+
+def derivative_key(key, name):
+    """Where a derivative is stored: beside the original, e.g. `roof_a1b2c3d4.jpg.thumbnail.jpg`.
+
+    Original keys never contain a dot before their extension, so no client
+    upload can name a derivative's key.
+    """
+    return f"{key}.{name}.jpg"
+
+
+def stored_keys(photo):
+    """Every object a photo may have in the store: its original and its derivatives."""
+    return [photo.key, *(derivative_key(photo.key, name) for name in ("thumbnail", "web"))]
+
+
+def process_media(photo_id):
+    """Hash, measure and derive a photo's file; returns the photo (None if gone).
+
+    Raises DependencyUnavailable (the store), GeocodingUnavailable, GateBusy or a
+    database error when it should be retried. A file that can never be read is a
+    permanent failure, recorded on the photo.
+    """
+    photo = db.session.get(Photo, photo_id)
+    if photo is None:
+        return None
+    if photo.media_status == MediaStatus.QUEUED.value:
+        limit = current_app.config["PROCESSING_MAX_ATTEMPTS"]
+        if photo.media_attempts >= limit:  # e.g. a file that killed the worker each time
+            return record_media_failure(photo_id, f"Gave up after {limit} attempts.")
+        photo.media_attempts += 1
+        db.session.commit()  # the attempt counts even if this file kills the process
+        refused = _read_file(photo)
+        if refused:
+            return record_media_failure(photo_id, refused, sha256=photo.sha256)
+        photo.media_status, photo.media_error = MediaStatus.PROCESSED.value, None
+        photo.media_processed_at = utcnow()
+        db.session.commit()
+    if photo.media_status == MediaStatus.PROCESSED.value and _needs_place(photo):
+        try:
+            photo.location = reverse_geocode(photo.latitude, photo.longitude)
+        except GeocodingRefused as error:
+            photo.location_error = f"Reverse geocoding refused: {error}"
+        db.session.commit()
+    return photo
+
+
+def _read_file(photo):
+    """Fill in the file's facts on `photo` (not committed); the reason if it was refused."""
+    with tempfile.TemporaryFile(prefix="photoservice-media-") as spool:
+        copied = storage.copy_to_file(photo.key, spool)
+        if copied is None:
+            return "The file is no longer in the store."
+        photo.sha256, _size = copied
+        if photo.is_video:
+            return None
+        try:
+            facts = analyse_image(spool, current_app.config["MEDIA_MAX_PIXELS"])
+        except MediaRefused as error:
+            return str(error)
+    variants = {}
+    for derivative in facts.derivatives:
+        key = derivative_key(photo.key, derivative.name)
+        storage.put_object(key, derivative.data, DERIVATIVE_TYPE)
+        variants[derivative.name] = {"key": key, "width": derivative.width,
+                                     "height": derivative.height}
+    photo.width, photo.height, photo.variants = facts.width, facts.height, variants
+    if facts.captured_at is not None and _client_capture_time(photo) is None:
+        photo.captured_at, photo.captured_at_source = facts.captured_at, CapturedAtSource.FILE.value
+    if facts.latitude is not None and _client_coordinates(photo) is None:
+        photo.latitude, photo.longitude = facts.latitude, facts.longitude
+    return None
+
+
+def _client_capture_time(photo):
+    return (photo.exif or {}).get("timestamp")
+
+
+def _client_coordinates(photo):
+    try:
+        return coordinates_from_exif(photo.exif)
+    except UnparseableLocation:
+        return None  # what the client sent is unusable: the file may fill it
+
+
+def _needs_place(photo):
+    """The location came from the file alone and has not been geocoded yet."""
+    return (photo.latitude is not None and photo.location is None and photo.location_error is None
+            and _client_coordinates(photo) is None)
+
+
+def record_media_failure(photo_id, reason, sha256=None):
+    """Mark a photo's media work as failed for good, keeping the hash if it was found."""
+    db.session.rollback()
+    photo = db.session.get(Photo, photo_id)
+    if photo is not None and photo.media_status == MediaStatus.QUEUED.value:
+        photo.sha256 = sha256 or photo.sha256
+        photo.media_status = MediaStatus.FAILED.value
+        photo.media_error = reason[:2000]
+        db.session.commit()
+    return photo
+
+
+def note_media_retry(photo_id, countdown):
+    """A retry is scheduled: keep the sweeper from re-sending it meanwhile."""
+    db.session.rollback()
+    db.session.execute(update(Photo).where(Photo.id == photo_id).values(
+        media_dispatched_at=utcnow() + timedelta(seconds=countdown)))
+    db.session.commit()
+
+
+def due_for_media(limit=500):
+    """Ids of queued media work never handed to the broker, or handed over long ago.
+
+    Photos whose media work was tried PROCESSING_MAX_ATTEMPTS times are failed instead.
+    """
+    config = current_app.config
+    queued = Photo.media_status == MediaStatus.QUEUED.value
+    db.session.execute(update(Photo).where(
+        queued, Photo.media_attempts >= config["PROCESSING_MAX_ATTEMPTS"]).values(
+        media_status=MediaStatus.FAILED.value,
+        media_error=f"Gave up after {config['PROCESSING_MAX_ATTEMPTS']} attempts."))
+    stale = utcnow() - timedelta(seconds=config["PROCESSING_REDISPATCH_AFTER"])
+    ids = db.session.execute(
+        select(Photo.id)
+        .where(queued, or_(Photo.media_dispatched_at.is_(None), Photo.media_dispatched_at < stale))
+        .order_by(Photo.id).limit(limit)
+    ).scalars().all()
+    db.session.commit()
+    return ids
