@@ -75,3 +75,15 @@ def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
     assert "photoservice.photos.models" in imports  # relative imports resolve
     monkeypatch.setattr(Path, "read_text", lambda self: "from ..web.auth import current_caller\n")
     assert "photoservice.web.auth" in imports_of(bad)
+
+
+def test_the_web_process_loads_no_worker_libraries():
+    """Pillow, pillow-heif, timezonefinder and geopy cost the worker tens of MB each;
+    the web process (wsgi) must not pay for them."""
+    import subprocess
+    import sys
+    code = ("import sys, wsgi; print(sorted(m for m in ('PIL', 'pillow_heif', 'timezonefinder', "
+            "'geopy', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
