@@ -155,7 +155,8 @@ class WebhookReceiver:
     """A webhook receiver on 127.0.0.1: `script` replies first, then `default`.
 
     Replies: ("status", code, headers, body) or ("sleep", seconds) (then 200). Every
-    request is logged as a dict: time (monotonic), method, path, headers, body.
+    request is logged as a dict: time (monotonic), method, path, headers, body and the
+    sender's port.
     """
 
     def __init__(self):
@@ -172,7 +173,7 @@ class WebhookReceiver:
                 with receiver.lock:
                     receiver.requests.append({"time": time.monotonic(), "method": self.command,
                                               "path": self.path, "headers": dict(self.headers),
-                                              "body": body})
+                                              "body": body, "client_port": self.client_address[1]})
                     reply = receiver.script.pop(0) if receiver.script else receiver.default
                 if reply[0] == "sleep":
                     time.sleep(reply[1])

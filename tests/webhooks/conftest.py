@@ -1,10 +1,14 @@
-"""Webhook fixtures: a local receiver, endpoints registered through the API."""
+"""Webhook fixtures: a local receiver, endpoints registered through the API, and the
+real workers of tests/processing."""
+import time
+
 import pytest
 from sqlalchemy import select
 
 from photoservice.extensions import db
 from photoservice.webhooks import delivery
 from photoservice.webhooks.models import WebhookDelivery
+from tests.processing.conftest import start_worker, wait_processed  # noqa: F401  (fixtures)
 from tests.servers import WebhookReceiver
 
 ALL_EVENTS = ["photo.uploaded", "photo.processed", "photo.updated", "photo.deleted"]
@@ -61,3 +65,19 @@ def schedule(app, monkeypatch):
     def set_waits(*waits):
         monkeypatch.setitem(app.config, "WEBHOOK_RETRY_SCHEDULE", list(waits))
     return set_waits
+
+
+@pytest.fixture
+def wait_deliveries(deliveries):
+    """`wait_deliveries(count, status)` → the rows once `count` of them have `status`."""
+    def wait(count, status="succeeded", timeout=60):
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = deliveries()
+            if sum(r.status == status for r in rows) >= count:
+                return rows
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{count} deliveries not {status} in {timeout}s: "
+                                     f"{[(r.id, r.event_type, r.status, r.last_error) for r in rows]}")
+            time.sleep(0.1)
+    return wait
