@@ -1,5 +1,4 @@
-"""Webhooks: integrators' endpoints, the deliveries of photo events, and when a
-photo's `photo.processed` event was announced
+"""Webhooks: endpoints, deliveries, and when photo.processed was announced
 
 Revision ID: 0006
 Revises: 0004

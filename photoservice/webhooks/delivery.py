@@ -29,7 +29,7 @@ from .outbox import PENDING
 from .signing import signed_headers
 
 #: How long past its timeout an attempt may run before the sweep sends it again.
-LEASE_MARGIN = 15
+LEASE_MARGIN = 10
 #: Retries due within this many seconds are queued at once with a countdown; later
 #: ones are sent by the sweep when due.
 COUNTDOWN_MAX = 60
@@ -56,10 +56,10 @@ def attempt(delivery_id):
     countdown; None when the delivery is done, failed, left to the sweep or not due.
     """
     claim = _claim(delivery_id)
+    endpoint = db.session.get(WebhookEndpoint, claim.endpoint_id) if claim else None
+    db.session.commit()  # the claim holds; no transaction stays open while the receiver answers
     if claim is None:
         return None
-    endpoint = db.session.get(WebhookEndpoint, claim.endpoint_id)
-    db.session.commit()  # no transaction stays open while the receiver answers
     if endpoint is None or not endpoint.enabled:
         reason = endpoint.disabled_reason if endpoint else "deleted"
         return _finish(claim, status=DeliveryStatus.FAILED.value, last_error=f"Endpoint disabled: {reason}")
@@ -79,18 +79,14 @@ def attempt(delivery_id):
         return _failed(claim, str(error))
     answered = {"last_status_code": reply.status_code, "last_response": reply.body_prefix}
     if 200 <= reply.status_code < 300:
-        _finish(claim, status=DeliveryStatus.SUCCEEDED.value, delivered_at=utcnow(), last_error=None,
-                **answered)
         db.session.execute(update(WebhookEndpoint).where(
             WebhookEndpoint.id == claim.endpoint_id, WebhookEndpoint.consecutive_failures != 0)
             .values(consecutive_failures=0))
-        db.session.commit()
-        return None
+        return _finish(claim, status=DeliveryStatus.SUCCEEDED.value, delivered_at=utcnow(),
+                       last_error=None, **answered)
     if reply.status_code == 410:
-        _finish(claim, status=DeliveryStatus.FAILED.value, last_error="HTTP 410 Gone", **answered)
         disable(claim.endpoint_id, "The receiver answered 410 Gone.")
-        db.session.commit()
-        return None
+        return _finish(claim, status=DeliveryStatus.FAILED.value, last_error="HTTP 410 Gone", **answered)
     redirect = " (redirects are not followed)" if 300 <= reply.status_code < 400 else ""
     return _failed(claim, f"HTTP {reply.status_code}{redirect}", reply.retry_after, **answered)
 
@@ -107,12 +103,12 @@ def _claim(delivery_id):
         .returning(WebhookDelivery.endpoint_id, WebhookDelivery.message_id, WebhookDelivery.payload,
                    WebhookDelivery.attempts)
         .execution_options(synchronize_session=False)).one_or_none()
-    db.session.commit()
     return None if row is None else Claim(delivery_id, now, *row)
 
 
 def _finish(claim, **values):
-    """Record the attempt's outcome, unless the delivery was redelivered meanwhile."""
+    """Record the attempt's outcome (unless the delivery was redelivered meanwhile), with
+    whatever else the session holds; returns None: no countdown."""
     db.session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == claim.delivery_id, WebhookDelivery.last_attempt_at == claim.claimed_at)
@@ -133,15 +129,14 @@ def _failed(claim, error, retry_after=None, **answered):
         values["next_attempt_at"] = due = utcnow() + timedelta(seconds=wait)
         if wait <= COUNTDOWN_MAX:
             values["dispatched_at"] = due  # the task queues it now, with a countdown
-    _finish(claim, **values)
     failures = db.session.execute(
         update(WebhookEndpoint).where(WebhookEndpoint.id == claim.endpoint_id)
         .values(consecutive_failures=WebhookEndpoint.consecutive_failures + 1)
         .returning(WebhookEndpoint.consecutive_failures)).scalar_one_or_none()
     if failures is not None and failures >= current_app.config["WEBHOOK_DISABLE_AFTER"]:
+        values["status"], wait = DeliveryStatus.FAILED.value, None
         disable(claim.endpoint_id, f"{failures} failed attempts in a row.")
-        wait = None
-    db.session.commit()
+    _finish(claim, **values)
     return wait if wait is not None and wait <= COUNTDOWN_MAX else None
 
 
