@@ -166,6 +166,7 @@ class WebhookReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+            disable_nagle_algorithm = True
 
             def handle_any(self):
                 length = int(self.headers.get("Content-Length") or 0)
