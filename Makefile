@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install dev test test-fast migrate clean bench bench-pipeline
+.PHONY: install dev test test-fast migrate clean bench bench-pipeline bench-webhooks
 
 # Reinstall only when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -49,6 +49,11 @@ bench: install
 # Photos/second through one worker process against a no-op task floor (needs PostgreSQL, Redis).
 bench-pipeline: install
 	$(BIN)/python -m bench.pipeline $(BENCH_ARGS)
+
+# Webhook deliveries/second through one worker process to a local receiver, and the
+# extra time of a finalize with 3 subscribed endpoints (needs PostgreSQL, Redis).
+bench-webhooks: install
+	$(BIN)/python -m bench.webhooks $(BENCH_ARGS)
 
 clean:
 	rm -rf .dev

@@ -56,9 +56,11 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from .photos.routes import blp as photos_blp
+    from .webhooks.routes import blp as webhooks_blp
 
     api.register_blueprint(photos_blp)
-    init_limits(app, photos_blp)
+    api.register_blueprint(webhooks_blp)
+    init_limits(app, photos_blp, webhooks_blp)
     app.register_blueprint(health_blp)
     app.register_blueprint(docs.blp)
 

@@ -13,12 +13,14 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
 from .photos import outbox
-from .settings import MEDIA_TASK
+from .settings import DELIVER_WEBHOOK_TASK, MEDIA_TASK
+from .webhooks import outbox as webhook_outbox
 
 log = logging.getLogger(__name__)
 
 PROCESS_PHOTO = "workers.tasks.process_photo"
 PROCESS_MEDIA = MEDIA_TASK  # routed to the `media` queue by the Celery settings
+DELIVER_WEBHOOK = DELIVER_WEBHOOK_TASK  # routed to the `webhooks` queue
 BROKER_DOWN = (BrokerError, RedisError, OSError)
 
 
@@ -61,3 +63,17 @@ def enqueue_photo(photo_id):
 def enqueue_media(photo_id):
     """Queue an uploaded photo's media work (queue `media`); the sweep covers an outage."""
     _enqueue(PROCESS_MEDIA, photo_id, outbox.MEDIA)
+
+
+def enqueue_deliveries(delivery_ids, countdown=None):
+    """Queue committed webhook deliveries (queue `webhooks`), one task each, so each
+    attempt shows in Flower; if the broker is down, the sweep sends them."""
+    celery = current_app.extensions["celery"]
+    for sent, delivery_id in enumerate(delivery_ids):
+        try:
+            celery.send_task(DELIVER_WEBHOOK, args=[delivery_id], countdown=countdown, retry=False)
+        except BROKER_DOWN as error:
+            log.warning("broker unavailable, %d webhook deliveries left for the sweep: %s",
+                        len(delivery_ids) - sent, error)
+            webhook_outbox.mark_undispatched(delivery_ids[sent:])
+            return

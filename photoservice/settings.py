@@ -60,6 +60,29 @@ def _float(environ, name, default):
     return _number(float, environ, name, default)
 
 
+def _flag(environ, name):
+    raw = (environ.get(name) or "0").strip().lower()
+    if raw not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+        raise RuntimeError(f"setting {name} must be 0 or 1, got {raw!r}")
+    return raw in ("1", "true", "yes", "on")
+
+
+def _seconds_list(environ, name, default):
+    raw = environ.get(name) or default
+    try:
+        waits = [float(part) for part in raw.split(",")]
+    except ValueError:
+        raise RuntimeError(f"setting {name} must be seconds separated by commas, got {raw!r}") from None
+    if not waits or any(wait < 0 for wait in waits):
+        raise RuntimeError(f"setting {name} must list at least one wait of 0 s or more")
+    return waits
+
+
+#: Waits before each retry of a webhook delivery, after the first (immediate)
+#: attempt: the Standard Webhooks schedule, about three days in all.
+WEBHOOK_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000"
+
+
 def from_environ(environ=None):
     """Build the Flask config mapping from an environment mapping."""
     environ = os.environ if environ is None else environ
@@ -96,6 +119,12 @@ def from_environ(environ=None):
         "API_RATE_LIMIT": environ.get("API_RATE_LIMIT", "5/second"),
         # Images with more pixels are refused before they are decoded.
         "MEDIA_MAX_PIXELS": _int(environ, "MEDIA_MAX_PIXELS", 100_000_000),
+        # Webhooks: private and loopback receivers (and plain http) only when this is on.
+        "WEBHOOK_ALLOW_PRIVATE": _flag(environ, "WEBHOOK_ALLOW_PRIVATE"),
+        # An endpoint failing this many attempts in a row is disabled.
+        "WEBHOOK_DISABLE_AFTER": _int(environ, "WEBHOOK_DISABLE_AFTER", 100),
+        "WEBHOOK_TIMEOUT": _float(environ, "WEBHOOK_TIMEOUT", 15.0),
+        "WEBHOOK_RETRY_SCHEDULE": _seconds_list(environ, "WEBHOOK_RETRY_SCHEDULE", WEBHOOK_RETRY_SCHEDULE),
         # JSON bodies of this API are small; anything larger is refused with 413.
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_REQUEST_BYTES", 256 * 1024),
     }
@@ -105,6 +134,10 @@ SWEEP_TASK = "workers.tasks.sweep_processing"
 MEDIA_TASK = "workers.tasks.process_media"
 #: Heavy image work has its own queue, so it never delays the metadata work.
 MEDIA_QUEUE = "media"
+DELIVER_WEBHOOK_TASK = "workers.tasks.deliver_webhook"
+#: Webhook deliveries wait on other people's servers: their own queue, so a slow
+#: receiver never delays a photo's work.
+WEBHOOK_QUEUE = "webhooks"
 
 
 def celery_config(config):
@@ -132,8 +165,10 @@ def celery_config(config):
         "timezone": "UTC",
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
-        # Image work on its own queue: run `--queues celery,media`, or dedicated media workers.
-        "task_routes": {MEDIA_TASK: {"queue": MEDIA_QUEUE}},
+        # Image work and webhook deliveries on queues of their own: run
+        # `--queues celery,media,webhooks`, or dedicated workers per queue.
+        "task_routes": {MEDIA_TASK: {"queue": MEDIA_QUEUE},
+                        DELIVER_WEBHOOK_TASK: {"queue": WEBHOOK_QUEUE}},
         "beat_schedule": {
             "sweep-photo-processing": {
                 "task": SWEEP_TASK,

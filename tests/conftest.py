@@ -95,6 +95,8 @@ def app_config(database_url, s3_store, redis_server):
         "AWS_ACCESS_KEY_ID": s3_store.access_key,
         "AWS_SECRET_ACCESS_KEY": s3_store.secret_key,
         "PHOTO_UPLOAD_MAX_BYTES": UPLOAD_MAX_BYTES,
+        # Receivers in the tests listen on 127.0.0.1; tests/webhooks/test_ssrf.py turns it off.
+        "WEBHOOK_ALLOW_PRIVATE": True,
     }
 
 

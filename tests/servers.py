@@ -149,3 +149,66 @@ class WebServer:
     def stop(self):
         self.process.terminate()
         self.process.wait(30)
+
+
+class WebhookReceiver:
+    """A webhook receiver on 127.0.0.1: `script` replies first, then `default`.
+
+    Replies: ("status", code, headers, body) or ("sleep", seconds) (then 200). Every
+    request is logged as a dict: time (monotonic), method, path, headers, body and the
+    sender's port.
+    """
+
+    def __init__(self):
+        self.script, self.default, self.requests = [], ("status", 200, {}, b"ok"), []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+            disable_nagle_algorithm = True
+
+            def handle_any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with receiver.lock:
+                    receiver.requests.append({"time": time.monotonic(), "method": self.command,
+                                              "path": self.path, "headers": dict(self.headers),
+                                              "body": body, "client_port": self.client_address[1]})
+                    reply = receiver.script.pop(0) if receiver.script else receiver.default
+                if reply[0] == "sleep":
+                    time.sleep(reply[1])
+                    reply = ("status", 200, {}, b"ok")
+                _, status, headers, payload = reply
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(payload))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_POST = do_GET = handle_any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server.server_port}/hooks"
+
+    def wait_for(self, count, timeout=30):
+        """The requests, once at least `count` have arrived."""
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.requests)} webhook requests in {timeout}s, "
+                                     f"expected {count}")
+            time.sleep(0.05)
+        return list(self.requests)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -24,13 +24,16 @@ from schemathesis.generation.overrides import Override
 
 from photoservice.photos.models import REFERENCES
 from photoservice.web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS
+from photoservice.webhooks.schemas import url_problem
 
 pytestmark = pytest.mark.slow
 
-# Generated cases per operation and mode: 4 operations x 500 = 2,000 requests,
-# on top of the coverage cases.
+# Generated cases per operation and mode: 4 photo operations x 500 + 8 webhook
+# operations x 160 = 3,280 requests, on top of the coverage cases.
 EXAMPLES = {GenerationMode.POSITIVE: 250, GenerationMode.NEGATIVE: 250}
-MIN_REQUESTS = 1000
+WEBHOOK_EXAMPLES = {GenerationMode.POSITIVE: 80, GenerationMode.NEGATIVE: 80}
+OPERATIONS = 12
+MIN_REQUESTS = 2000
 
 
 @pytest.fixture
@@ -50,6 +53,22 @@ def known_photos(as_user, company, other_company):
                  crew.upload_and_finalize(name="Crew shot.png")["id"]],
         "theirs": [as_user("owner", of=other_company).upload_and_finalize()["id"]],
     }
+
+
+@pytest.fixture
+def known_webhooks(as_user, company, other_company, known_photos):
+    """Webhook endpoint and delivery ids worth aiming at: ours and another company's."""
+    found = {"ours": [], "theirs": [], "our deliveries": [], "their deliveries": []}
+    for label, owner in (("ours", as_user("owner")), ("theirs", as_user("owner", of=other_company))):
+        response = owner.client.post("/light/webhooks/", headers=owner.headers, json={
+            "url": "https://hooks.example.com/fuzz", "events": ["photo.uploaded"]})
+        assert response.status_code == 201
+        webhook_id = response.get_json()["id"]
+        owner.upload_and_finalize()
+        deliveries = owner.get(f"/light/webhooks/{webhook_id}/deliveries/").get_json()["results"]
+        found[label].append(webhook_id)
+        found["our deliveries" if label == "ours" else "their deliveries"] += [d["id"] for d in deliveries]
+    return found
 
 
 def key_rotation(company):
@@ -89,10 +108,20 @@ def real_references(company):
             **{field: company[field] for field in REFERENCES if field != "job"}}
 
 
-def aimed(strategy, operation, mode, company, photos):
+def aimed(strategy, operation, mode, company, photos, webhooks):
     """Steer valid cases at rows that exist too, so success paths get exercised."""
     if mode is GenerationMode.NEGATIVE:
         return strategy
+    if "webhook_id" in operation.path:
+        def at_webhook(triple):
+            case, webhook_id, delivery_id = triple
+            case.path_parameters["webhook_id"] = webhook_id
+            if "delivery_id" in case.path_parameters:
+                case.path_parameters["delivery_id"] = delivery_id
+            return case
+        return st.one_of(strategy, st.tuples(
+            strategy, st.sampled_from(webhooks["ours"] + webhooks["theirs"]),
+            st.sampled_from(webhooks["our deliveries"] + webhooks["their deliveries"])).map(at_webhook))
     if "photo_id" in operation.path:
         def at_photo(pair):
             case, photo_id = pair
@@ -100,7 +129,7 @@ def aimed(strategy, operation, mode, company, photos):
             return case
         photo_ids = st.sampled_from(photos["ours"] + photos["theirs"])
         return st.one_of(strategy, st.tuples(strategy, photo_ids).map(at_photo))
-    if operation.method.upper() == "POST":
+    if (operation.method.upper(), operation.path) == ("POST", "/light/photos/"):
         references = real_references(company)
 
         def with_real_references(case):
@@ -118,9 +147,12 @@ def refused_beyond_the_document(case, company):
     Ids of rows the company does not have (or of different jobs), and exif keys
     with NUL characters (PostgreSQL cannot store them) or exif nested or sized past
     its limits: the server refuses these with a 400 naming the field, by design.
+    So are webhook URLs whose port is out of range or whose host is empty.
     """
     if not (case.meta.generation.mode.is_positive and isinstance(case.body, dict)):
         return False
+    if case.operation.path.startswith("/light/webhooks/"):
+        return isinstance(case.body.get("url"), str) and url_problem(case.body["url"]) is not None
     references = real_references(company)
     if any(case.body.get(field) not in (None, references[field]) for field in REFERENCES):
         return True
@@ -143,7 +175,7 @@ def _exif_past_limits(exif):
     return False
 
 
-def test_fuzz_every_operation(app, fuzz_schema, company, known_photos, capsys):
+def test_fuzz_every_operation(app, fuzz_schema, company, known_photos, known_webhooks, capsys):
     auth = key_rotation(company)
     statuses = defaultdict(Counter)
     failures = []
@@ -156,9 +188,14 @@ def test_fuzz_every_operation(app, fuzz_schema, company, known_photos, capsys):
         case.validate_response(response,
                                excluded_checks=[positive_data_acceptance] if exempt else None)
         if exempt and response.status_code == 400:
-            assert set(response.json()["errors"]) <= {*REFERENCES, "exif"}
+            assert set(response.json()["errors"]) <= {*REFERENCES, "exif", "url"}
         if (case.path_parameters or {}).get("photo_id") in known_photos["theirs"]:
             assert response.status_code == 404, "another company's photo must not be found"
+        if (case.path_parameters or {}).get("webhook_id") in known_webhooks["theirs"]:
+            assert response.status_code in (403, 404), "another company's webhook must not be found"
+        if (case.path_parameters or {}).get("delivery_id") in known_webhooks["their deliveries"] \
+                and case.operation.method.upper() == "POST":
+            assert response.status_code in (400, 401, 403, 404, 429), "nor its deliveries"
 
     def reported(label, run):
         try:
@@ -167,16 +204,19 @@ def test_fuzz_every_operation(app, fuzz_schema, company, known_photos, capsys):
             failures.append(f"{label}:\n{error}")
 
     operations = [result.ok() for result in fuzz_schema.get_all_operations()]
-    assert len(operations) == 4
+    # Deletes last, so the other operations still find the rows they are aimed at.
+    operations.sort(key=lambda operation: operation.method.upper() == "DELETE")
+    assert len(operations) == OPERATIONS
     for operation in operations:
         label = f"{operation.label} [coverage]"
         for case in coverage_cases(operation, auth):
             reported(label, lambda: send(label, case))  # noqa: B023  (called at once)
 
-        for mode, examples in EXAMPLES.items():
+        budget = WEBHOOK_EXAMPLES if operation.path.startswith("/light/webhooks") else EXAMPLES
+        for mode, examples in budget.items():
             label = f"{operation.label} [{mode.value}]"
             strategy = aimed(operation.as_strategy(generation_mode=mode, auth_storage=auth),
-                             operation, mode, company, known_photos)
+                             operation, mode, company, known_photos, known_webhooks)
 
             @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
                       suppress_health_check=list(HealthCheck), print_blob=False)

@@ -132,17 +132,32 @@ def test_docs_page_needs_no_internet(client):
         assert len(response.data) > 1000, asset
 
 
+WEBHOOK = "/light/webhooks/{webhook_id}/"
 ERROR_STATUSES = {
     ("/light/photos/", "get"): {"400", "401", "429", "503"},
     ("/light/photos/", "post"): {"400", "401", "413", "415", "429", "503"},
     ("/light/photos/{photo_id}/", "get"): {"401", "404", "429", "503"},
     ("/light/photos/{photo_id}/uploaded/", "put"): {"401", "404", "409", "429", "503"},
+    ("/light/webhooks/", "get"): {"401", "403", "429", "503"},
+    ("/light/webhooks/", "post"): {"400", "401", "403", "409", "413", "415", "429", "503"},
+    (WEBHOOK, "get"): {"401", "403", "404", "429", "503"},
+    (WEBHOOK, "patch"): {"400", "401", "403", "404", "413", "415", "429", "503"},
+    (WEBHOOK, "delete"): {"401", "403", "404", "429", "503"},
+    (WEBHOOK + "rotate-secret/", "post"): {"401", "403", "404", "429", "503"},
+    (WEBHOOK + "deliveries/", "get"): {"400", "401", "403", "404", "429", "503"},
+    (WEBHOOK + "deliveries/{delivery_id}/redeliver/", "post"): {"401", "403", "404", "409", "429", "503"},
+}
+SUCCESS_STATUSES = {
+    ("/light/photos/", "post"): {"200", "201"},
+    ("/light/webhooks/", "post"): {"201"},
+    (WEBHOOK, "delete"): {"204"},
+    (WEBHOOK + "deliveries/{delivery_id}/redeliver/", "post"): {"202"},
 }
 
 
 def test_every_operation_lists_each_status_it_can_send(spec):
     for path, method, op in operations(spec):
-        success = {"200", "201"} if method == "post" else {"200"}
+        success = SUCCESS_STATUSES.get((path, method), {"200"})
         assert set(op["responses"]) == success | ERROR_STATUSES[(path, method)], (path, method)
 
 
@@ -175,7 +190,25 @@ def test_examples_show_the_create_body_and_every_representation(spec):
         assert REPRESENTATION <= set(example)
 
 
+def test_webhook_paths_and_secret_shown_only_on_create_and_rotate(spec):
+    assert {"/light/webhooks/", WEBHOOK, WEBHOOK + "rotate-secret/", WEBHOOK + "deliveries/",
+            WEBHOOK + "deliveries/{delivery_id}/redeliver/"} <= set(spec["paths"])
+    with_secret = {(path, method) for path, method, op in operations(spec)
+                   if path.startswith("/light/webhooks/")
+                   for status, response in op["responses"].items() if status.startswith("2")
+                   and "secret" in _properties(spec, response)}
+    assert with_secret == {("/light/webhooks/", "post"), (WEBHOOK + "rotate-secret/", "post")}
+
+
+def _properties(spec, response):
+    content = resolve(spec, response).get("content")
+    if not content:
+        return {}
+    schema = resolve(spec, content["application/json"]["schema"])
+    return resolve(spec, schema.get("items", schema)).get("properties", {})
+
+
 def test_representation_fields_are_always_sent(spec):
-    for name in ("Photo", "PhotoCreated", "PhotoDetail"):
+    for name in ("Photo", "PhotoCreated", "PhotoDetail", "WebhookEndpoint", "WebhookDelivery"):
         schema = spec["components"]["schemas"][name]
         assert set(schema["required"]) == set(schema["properties"]), name

@@ -62,3 +62,17 @@ def test_the_app_configures_celery_from_its_config(app):
     assert celery.conf.broker_url == app.config["REDIS_URL"]
     assert app.config["CELERY"]["broker_url"] == app.config["REDIS_URL"]
     assert celery.conf.task_acks_late is True
+
+
+def test_webhook_settings_and_their_queue():
+    config = settings.from_environ({})
+    assert config["WEBHOOK_ALLOW_PRIVATE"] is False
+    assert config["WEBHOOK_DISABLE_AFTER"] == 100 and config["WEBHOOK_TIMEOUT"] == 15.0
+    assert config["WEBHOOK_RETRY_SCHEDULE"] == [5, 300, 1800, 7200, 18000, 36000, 36000]
+    assert settings.from_environ({"WEBHOOK_ALLOW_PRIVATE": "1"})["WEBHOOK_ALLOW_PRIVATE"] is True
+    assert settings.from_environ({"WEBHOOK_RETRY_SCHEDULE": "0.5, 2"})["WEBHOOK_RETRY_SCHEDULE"] == [0.5, 2]
+    for name, value in (("WEBHOOK_ALLOW_PRIVATE", "maybe"), ("WEBHOOK_RETRY_SCHEDULE", "5,soon")):
+        with pytest.raises(RuntimeError, match=name):
+            settings.from_environ({name: value})
+    routes = settings.celery_config(config)["task_routes"]
+    assert routes[settings.DELIVER_WEBHOOK_TASK] == {"queue": "webhooks"}

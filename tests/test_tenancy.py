@@ -18,6 +18,8 @@ fails it loudly, without anyone having to remember this file:
    another user's pending one, someone else's uploaded one asked by crew. Each
    gets exactly the 404 a missing id gets. Afterwards each photo's creator makes
    the same requests and gets a 2xx, so the 404s cannot come from a broken route.
+   Webhook routes the same way: another company's endpoint or delivery is a
+   missing one to an owner, and employees and crew get the same 403 for any id.
 3. The list. Another company's photos never show in GET /light/photos/, for any
    role, whatever filter points at the other company's jobs and line items.
 """
@@ -40,17 +42,27 @@ BODY_LOCATIONS = {"json", "form", "files", "json_or_form"}
 # remove a photo another control still needs.
 METHOD_ORDER = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 # Values for required body fields that are not references.
-SAMPLE_VALUES = {"name": "Tenancy probe"}
+SAMPLE_VALUES = {"name": "Tenancy probe", "url": "https://hooks.example.com/photos",
+                 "events": ["photo.uploaded"]}
 # Integer query parameters that page the list rather than point at an object.
 PAGING_FIELDS = {"page", "page_size"}
 
 # Endpoints with a body whose generated cases have been reviewed. An update
 # endpoint (PATCH/PUT with a body) joins part 1 by itself; add it here once
 # its cases pass, so a new one cannot slip in unnoticed.
-REVIEWED_BODY_ENDPOINTS = {("POST", "/light/photos/")}
+REVIEWED_BODY_ENDPOINTS = {("POST", "/light/photos/"), ("POST", "/light/webhooks/"),
+                           ("PATCH", "/light/webhooks/<int:webhook_id>/")}
+# Update endpoints whose bodies were reviewed: they hold no references.
+REVIEWED_UPDATES = {("PATCH", "/light/webhooks/<int:webhook_id>/")}
 # Routes with an id in the path today: part 2 must cover at least these.
 KNOWN_ID_ENDPOINTS = {("GET", "/light/photos/<int:photo_id>/"),
                       ("PUT", "/light/photos/<int:photo_id>/uploaded/")}
+WEBHOOK = "/light/webhooks/<int:webhook_id>/"
+KNOWN_WEBHOOK_ENDPOINTS = {("GET", WEBHOOK), ("PATCH", WEBHOOK), ("DELETE", WEBHOOK),
+                           ("POST", WEBHOOK + "rotate-secret/"), ("GET", WEBHOOK + "deliveries/"),
+                           ("POST", WEBHOOK + "deliveries/<int:delivery_id>/redeliver/")}
+# Path arguments of each family of routes part 2 covers.
+PHOTO_ARGUMENTS, WEBHOOK_ARGUMENTS = {"photo_id"}, {"webhook_id", "delivery_id"}
 
 # The fewest cases each part generates for today's app (printed when run with -s).
 MIN_CASES = {"bodies": 30, "paths": 52, "list": 32}
@@ -132,11 +144,12 @@ def sample_body(app, method, rule):
     return next((minimal_body(s) for s in schemas_read(app, method, rule, BODY_LOCATIONS)), None)
 
 
-def path_for(app, method, rule, photo_id):
-    """The URL of `rule` for one photo; fails on a path argument the matrix cannot fill."""
-    unknown = set(rule.arguments) - {"photo_id"}
+def path_for(app, method, rule, ids):
+    """The URL of `rule` with `ids` ({argument: id}); fails on an argument the matrix cannot fill."""
+    unknown = set(rule.arguments) - set(ids)
     assert not unknown, f"{rule.rule}: teach the tenancy matrix to fill {sorted(unknown)}"
-    return app.url_map.bind("localhost").build(rule.endpoint, {"photo_id": photo_id}, method=method)
+    values = {name: ids[name] for name in rule.arguments}
+    return app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
 
 
 def send(caller, method, path, body=None):
@@ -240,7 +253,7 @@ def test_every_body_endpoint_is_reviewed(app):
     assert found == REVIEWED_BODY_ENDPOINTS, (
         "endpoints with a body changed: check test_foreign_and_missing_references_are_"
         "indistinguishable covers them, then update REVIEWED_BODY_ENDPOINTS")
-    updates = {(m, r) for m, r in found if m in ("PUT", "PATCH")}
+    updates = {(m, r) for m, r in found if m in ("PUT", "PATCH")} - REVIEWED_UPDATES
     assert not updates, f"an update endpoint appeared: {updates}"
 
 
@@ -276,7 +289,7 @@ def test_foreign_and_missing_references_are_indistinguishable(app, people, compa
     failures = []
     for (method, rule, schema), field, role, context, foreign_id in cases:
         caller = people[role]
-        path = path_for(app, method, rule, caller.create()["id"]) if rule.arguments else rule.rule
+        path = path_for(app, method, rule, {"photo_id": caller.create()["id"]}) if rule.arguments else rule.rule
         base = dict(minimal_body(schema), **context)
         foreign = send(caller, method, path, dict(base, **{field: foreign_id}))
         missing = send(caller, method, path, dict(base, **{field: MISSING_ID}))
@@ -298,8 +311,18 @@ def test_foreign_and_missing_references_are_indistinguishable(app, people, compa
 
 # --- 2. Ids in paths --------------------------------------------------------
 
+def test_every_id_route_is_in_the_matrix(app):
+    unknown = [(m, r.rule) for m, r in id_endpoints(app)
+               if set(r.arguments) not in (PHOTO_ARGUMENTS, {"webhook_id"}, WEBHOOK_ARGUMENTS)]
+    assert not unknown, f"teach part 2 of the tenancy matrix about {unknown}"
+
+
+def photo_routes(app):
+    return [(m, r) for m, r in id_endpoints(app) if set(r.arguments) == PHOTO_ARGUMENTS]
+
+
 def test_hidden_photos_get_the_missing_id_404_on_every_route(app, people, photos, other_company):
-    endpoints = id_endpoints(app)
+    endpoints = photo_routes(app)
     assert KNOWN_ID_ENDPOINTS <= {(m, r.rule) for m, r in endpoints}
     hidden = list(hidden_photo_cases(photos))
     cases = [(endpoint, *case) for endpoint in endpoints for case in hidden]
@@ -311,8 +334,8 @@ def test_hidden_photos_get_the_missing_id_404_on_every_route(app, people, photos
     failures = []
     for (method, rule), why, asker, photo in cases:
         caller, body = people[asker], sample_body(app, method, rule)
-        hidden_response = send(caller, method, path_for(app, method, rule, photo["id"]), body)
-        missing = send(caller, method, path_for(app, method, rule, MISSING_ID), body)
+        hidden_response = send(caller, method, path_for(app, method, rule, {"photo_id": photo["id"]}), body)
+        missing = send(caller, method, path_for(app, method, rule, {"photo_id": MISSING_ID}), body)
         where = f"{method} {rule.rule}: {why} asked by {asker}"
         if hidden_response.status_code != 404 or hidden_response.data != missing.data:
             failures.append(f"{where}: {describe(hidden_response)} vs missing {describe(missing)}")
@@ -323,10 +346,82 @@ def test_hidden_photos_get_the_missing_id_404_on_every_route(app, people, photos
     for method, rule in endpoints:
         body = sample_body(app, method, rule)
         for (creator, state), photo in photos.items():
-            response = send(people[creator], method, path_for(app, method, rule, photo["id"]), body)
+            response = send(people[creator], method,
+                            path_for(app, method, rule, {"photo_id": photo["id"]}), body)
             if not 200 <= response.status_code < 300:
                 failures.append(f"{method} {rule.rule}: {creator} on their own {state} photo: "
                                 f"{describe(response)}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.fixture
+def webhooks(people):
+    """label -> {webhook_id, delivery_id, url, message_id}: each company's endpoint with a
+    delivery of its own, and ids that exist nowhere."""
+    made = {}
+    for label in ("ours", "theirs"):
+        owner = people["owner" if label == "ours" else "their owner"]
+        url = f"https://hooks.example.com/{secrets.token_hex(4)}"
+        response = send(owner, "POST", "/light/webhooks/",
+                        {"url": url, "events": ["photo.uploaded"], "description": f"Secret {url}"})
+        assert response.status_code == 201, describe(response)
+        webhook_id = response.get_json()["id"]
+        uploaded(owner)
+        log = owner.get(f"/light/webhooks/{webhook_id}/deliveries/").get_json()
+        [delivery] = log["results"]
+        made[label] = {"webhook_id": webhook_id, "delivery_id": delivery["id"], "url": url,
+                       "message_id": delivery["message_id"]}
+    made["missing"] = {"webhook_id": MISSING_ID, "delivery_id": MISSING_ID}
+    # Our endpoint with their delivery: a delivery is found only under its own endpoint.
+    made["ours, their delivery"] = dict(made["ours"], delivery_id=made["theirs"]["delivery_id"])
+    made["ours, missing delivery"] = dict(made["ours"], delivery_id=MISSING_ID)
+    return made
+
+
+# What each hidden target must be indistinguishable from.
+LOOKS_LIKE = {"theirs": "missing", "ours": "missing", "ours, their delivery": "ours, missing delivery"}
+
+
+def webhook_routes(app):
+    return [(m, r) for m, r in id_endpoints(app) if set(r.arguments) <= WEBHOOK_ARGUMENTS]
+
+
+def hidden_webhook_cases(endpoints):
+    """(route, asker, hidden ids, expected status): owners get 404, others 403, whatever the id."""
+    for method, rule in endpoints:
+        hidden = ["theirs"] + (["ours, their delivery"] if "delivery_id" in rule.arguments else [])
+        for target in hidden:
+            yield (method, rule), "owner", target, 404
+        for asker in ("employee", "crew"):
+            for target in ("ours", "theirs"):
+                yield (method, rule), asker, target, 403
+
+
+def test_hidden_webhooks_get_the_missing_id_response_on_every_route(app, people, webhooks,
+                                                                    other_company):
+    endpoints = webhook_routes(app)
+    assert KNOWN_WEBHOOK_ENDPOINTS <= {(m, r.rule) for m, r in endpoints}
+    cases = list(hidden_webhook_cases(endpoints))
+    print(f"\ntenancy part 2 (webhooks): {len(endpoints)} routes, {len(cases)} cases")
+    theirs = webhooks["theirs"]
+    failures = []
+    for (method, rule), asker, target, status in cases:
+        caller, body = people[asker], sample_body(app, method, rule)
+        hidden = send(caller, method, path_for(app, method, rule, webhooks[target]), body)
+        missing = send(caller, method, path_for(app, method, rule, webhooks[LOOKS_LIKE[target]]), body)
+        where = f"{method} {rule.rule}: {target} asked by {asker}"
+        if hidden.status_code != status or hidden.data != missing.data:
+            failures.append(f"{where}: {describe(hidden)} vs missing {describe(missing)}")
+        elif shown := leaked(hidden, [theirs["url"], theirs["message_id"]],
+                             [theirs["webhook_id"], *company_ids(other_company)]):
+            failures.append(f"{where}: shows {shown}")
+    # Positive controls, after every refusal: each owner reaches their own endpoint.
+    for method, rule in endpoints:
+        for owner, label in (("owner", "ours"), ("their owner", "theirs")):
+            response = send(people[owner], method, path_for(app, method, rule, webhooks[label]),
+                            sample_body(app, method, rule))
+            if not 200 <= response.status_code < 300:
+                failures.append(f"{method} {rule.rule}: {owner} on their own: {describe(response)}")
     assert not failures, "\n".join(failures)
 
 

@@ -14,8 +14,10 @@ from photoservice.geocoding.geocoders import GateBusy, GeocodingUnavailable
 from photoservice.media import services as media
 from photoservice.photos import outbox
 from photoservice.processing import services as processing
-from photoservice.queue import PROCESS_MEDIA, PROCESS_PHOTO
+from photoservice.queue import DELIVER_WEBHOOK, PROCESS_MEDIA, PROCESS_PHOTO, enqueue_deliveries
 from photoservice.settings import SWEEP_TASK
+from photoservice.webhooks import delivery, events
+from photoservice.webhooks import outbox as webhook_outbox
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +52,18 @@ MEDIA = Work(media.process_media, media.record_media_failure, media.note_media_r
 
 
 def run_with_retries(task, work, photo_id):
-    """Run `work` for a photo: transient failures retry with backoff, others fail the photo."""
+    """Run `work` for a photo: transient failures retry with backoff, others fail the photo.
+
+    Whichever of the photo's two kinds of work ends last (either way) announces
+    `photo.processed`; the sweep does if this process dies first.
+    """
     try:
         work.run(photo_id)
     except TRANSIENT as error:
         tries = task.request.retries + 1
         if tries >= current_app.config["PROCESSING_MAX_ATTEMPTS"]:
             work.record_failure(photo_id, f"Gave up after {tries} tries: {error}")
+            events.announce_processed(photo_id)
             return
         countdown = backoff(task.request.retries, getattr(error, "retry_after", None))
         try:
@@ -70,7 +77,9 @@ def run_with_retries(task, work, photo_id):
         # Not transient: retrying cannot help. The photo says so at once, keeping
         # what an earlier commit of this attempt saved; Celery still logs the error.
         work.record_failure(photo_id, f"Processing failed: {type(error).__name__}: {error}")
+        events.announce_processed(photo_id)
         raise
+    events.announce_processed(photo_id)
 
 
 @shared_task(name=PROCESS_PHOTO, bind=True, acks_late=True, max_retries=None)
@@ -85,9 +94,21 @@ def process_media(self, photo_id):
     run_with_retries(self, MEDIA, photo_id)
 
 
+@shared_task(name=DELIVER_WEBHOOK, bind=True, acks_late=True, max_retries=None)
+def deliver_webhook(self, delivery_id):
+    """One attempt at one webhook delivery (queue `webhooks`); the row holds its schedule."""
+    try:
+        wait = delivery.attempt(delivery_id)
+    except DATABASE_UNAVAILABLE as error:
+        raise self.retry(exc=error, countdown=backoff(self.request.retries))
+    if wait is not None:
+        enqueue_deliveries([delivery_id], countdown=wait)
+
+
 @shared_task(name=SWEEP_TASK, acks_late=True, ignore_result=True)
 def sweep_processing():
-    """Send work the broker never got (it was down) or that was lost (a dead worker)."""
+    """Send work the broker never got (it was down) or that was lost (a dead worker),
+    webhook deliveries that are due, and `photo.processed` events a dead worker missed."""
     for task, work in ((process_photo, METADATA), (process_media, MEDIA)):
         photo_ids = work.due()
         for photo_id in photo_ids:
@@ -95,3 +116,12 @@ def sweep_processing():
         outbox.mark_dispatched(photo_ids, work.marker)
         if photo_ids:
             log.info("swept %d photos into %s", len(photo_ids), task.name)
+    delivery_ids = webhook_outbox.due_deliveries()
+    for delivery_id in delivery_ids:
+        deliver_webhook.apply_async(args=[delivery_id])
+    webhook_outbox.mark_dispatched(delivery_ids)
+    if delivery_ids:
+        log.info("swept %d webhook deliveries", len(delivery_ids))
+    announced = events.announce_unannounced()
+    if announced:
+        log.info("announced photo.processed for %d photos a worker left unannounced", len(announced))

@@ -95,6 +95,8 @@ class Photo(CompanyOwned, db.Model):
     # The media work's outbox marker, like dispatched_at.
     media_dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     media_processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When `photo.processed` was announced: set once, by whichever work finished last.
+    processed_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Set by services for a response only; never stored.
     upload_url = None
@@ -128,5 +130,11 @@ _listing_index("ix_photos_job_listing", Photo.company_id, Photo.job_id)
 _listing_index("ix_photos_creator_listing", Photo.created_by)
 Index("ix_photos_media_unfinished", Photo.id,
       postgresql_where=Photo.media_status == MediaStatus.QUEUED.value)
+#: Both kinds of a photo's work have finished (each either way).
+WORK_DONE = (Photo.processing_status.in_([ProcessingStatus.PROCESSED.value, ProcessingStatus.FAILED.value])
+             & Photo.media_status.in_([MediaStatus.PROCESSED.value, MediaStatus.FAILED.value]))
+Index("ix_photos_processed_event_due", Photo.id,
+      postgresql_where=Photo.processed_event_at.is_(None)
+      & Photo.media_status.in_([MediaStatus.PROCESSED.value, MediaStatus.FAILED.value]))
 Index("ix_photos_tags", Photo.tags, postgresql_using="gin", postgresql_ops={"tags": "jsonb_path_ops"},
       postgresql_where=Photo.status == PhotoStatus.UPLOADED.value)

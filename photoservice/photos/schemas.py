@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text
-from .models import CapturedAtSource, MediaStatus, PhotoStatus, ProcessingStatus
+from .representation import PhotoRecordSchema
 
 # The earliest and latest capture times accepted, in Unix milliseconds. The lower
 # bound (1973) also catches a timestamp sent in seconds by mistake.
@@ -65,16 +65,6 @@ def sent_in_full(schema_class):
     return schema_class
 
 
-class LocationSchema(ma.Schema):
-    address = fields.String(allow_none=True)
-    city = fields.String(allow_none=True)
-    state = fields.String(allow_none=True)
-    postal_code = fields.String(allow_none=True)
-    country = fields.String(allow_none=True)
-    country_code = fields.String(allow_none=True)
-    display_name = fields.String(allow_none=True, metadata={"description": "The place in one line."})
-
-
 class UploadPolicySchema(ma.Schema):
     url = fields.String(required=True, metadata={"description": "Form action for the upload."})
     fields = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
@@ -95,54 +85,9 @@ class VariantsSchema(ma.Schema):
 
 
 @sent_in_full
-class PhotoSchema(ma.Schema):
-    id = fields.Integer()
-    name = fields.String()
-    description = fields.String(allow_none=True)
-    job = fields.Integer(attribute="job_id", allow_none=True)
-    job_inspection_line_item = fields.Integer(attribute="job_inspection_line_item_id", allow_none=True)
-    estimate_line_item = fields.Integer(attribute="estimate_line_item_id", allow_none=True)
-    supplemental_line_item = fields.Integer(attribute="supplemental_line_item_id", allow_none=True)
-    change_order_line_item = fields.Integer(attribute="change_order_line_item_id", allow_none=True)
-    tags = fields.List(fields.String())
-    related_to = fields.List(fields.String())
-    exif = fields.Dict(allow_none=True)
-    is_video = fields.Boolean()
-    client_id = fields.String(allow_none=True)
-    status = fields.String(validate=validate.OneOf([s.value for s in PhotoStatus]))
-    created_by = fields.Integer()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
-    uploaded_at = fields.AwareDateTime(allow_none=True)
-    captured_at = fields.AwareDateTime(allow_none=True)
-    latitude = fields.Float(allow_none=True)
-    longitude = fields.Float(allow_none=True)
-    location = fields.Nested(LocationSchema, allow_none=True)
-    key = fields.String()
-    content_type = fields.String(allow_none=True)
-    size = fields.Integer(allow_none=True)
-    processing_status = fields.String(
-        validate=validate.OneOf([s.value for s in ProcessingStatus]),
-        metadata={"description": "Background work (capture date, location, job): "
-                                 "queued, processing, processed or processing_failed."})
-    processing_error = fields.String(allow_none=True, metadata={
-        "description": "Why the background work failed for good, when it did."})
-    location_error = fields.String(allow_none=True, metadata={
-        "description": "Why the GPS data in exif could not be read, when it could not."})
-    processed_at = fields.AwareDateTime(allow_none=True)
-    width = fields.Integer(allow_none=True, metadata={
-        "description": "Width as displayed (EXIF orientation applied), read from the file."})
-    height = fields.Integer(allow_none=True, metadata={"description": "Height as displayed."})
-    sha256 = fields.String(allow_none=True, metadata={"description": "SHA-256 of the stored file, hex."})
-    captured_at_source = fields.String(
-        allow_none=True, validate=validate.OneOf([s.value for s in CapturedAtSource]),
-        metadata={"description": "Where captured_at came from: the client's exif or the file's own."})
-    media_status = fields.String(
-        validate=validate.OneOf([s.value for s in MediaStatus]),
-        metadata={"description": "Work on the file itself (hash, dimensions, derivatives): "
-                                 "waiting_upload, queued, processed or failed."})
-    media_error = fields.String(allow_none=True, metadata={
-        "description": "Why the file could not be processed, when it could not."})
+class PhotoSchema(PhotoRecordSchema):
+    """The stored photo plus what a response adds: links to its derivatives."""
+
     variants = fields.Nested(VariantsSchema, attribute="variant_links", allow_none=True, metadata={
         "description": "Sized JPEG copies with no metadata; null until made."})
 

@@ -7,6 +7,8 @@ from ..database import MAX_ID, execute, utcnow
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..media import formats
+from ..webhooks import events
+from ..webhooks.models import EventType
 from . import queries
 from .models import REFERENCES, MediaStatus, Photo, PhotoStatus
 from .object_keys import content_type_for, media_kind, object_key
@@ -111,8 +113,10 @@ def finalize_upload(caller, photo_id):
     photo.status = PhotoStatus.UPLOADED.value
     photo.uploaded_at = utcnow()
     photo.media_status, photo.media_dispatched_at = MediaStatus.QUEUED.value, utcnow()
+    deliveries = events.emit(photo.company_id, EventType.PHOTO_UPLOADED, photo)
     db.session.commit()
     queue.enqueue_media(photo.id)
+    queue.enqueue_deliveries(deliveries)
     return photo
 
 

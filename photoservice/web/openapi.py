@@ -26,10 +26,13 @@ WWW_AUTHENTICATE = {
 ERROR_RESPONSES = {
     400: ("Invalid input: `errors` names each offending field and why.", {}),
     401: ("No API key, or an unknown or revoked one.", {"WWW-Authenticate": WWW_AUTHENTICATE}),
-    404: ("No such photo among those the caller may see.", {}),
-    409: ("The upload is not done: the file is not in the store, does not fit the upload "
-          "policy, or is not a photo (JPEG, PNG, HEIC/HEIF, WebP) or video (MP4, QuickTime) "
-          "whatever its Content-Type said; such a file is removed. The photo stays pending.", {}),
+    403: ("The caller's role may not do this: webhooks are managed by owners only.", {}),
+    404: ("No such object (photo, webhook endpoint, delivery) among those the caller may see.", {}),
+    409: ("A state conflict. Finalize: the upload is not done (the file is not in the store, "
+          "does not fit the upload policy, or is not a photo (JPEG, PNG, HEIC/HEIF, WebP) or "
+          "video (MP4, QuickTime) whatever its Content-Type said; such a file is removed; the "
+          "photo stays pending). Webhooks: the endpoint is disabled (redeliver), or the "
+          "company has its maximum of endpoints (create).", {}),
     413: ("The request body is larger than the server accepts.", {}),
     415: ("The request body is not JSON (send Content-Type: application/json).", {}),
     429: ("Too many requests with this API key: retry after `Retry-After` seconds.",

@@ -28,7 +28,7 @@ class Worker:
         command = [CELERY, "--app", "workers.worker:celery_app", "worker", "--loglevel", "INFO",
                    "--concurrency", str(concurrency), "--pool", "prefork",
                    "--hostname", f"{log_path.stem}@%h", "--without-gossip", "--without-mingle",
-                   "--queues", "celery,media"]
+                   "--queues", "celery,media,webhooks"]
         if beat:
             command += ["--beat", "--schedule", str(schedule_path)]
         self.log = open(log_path, "wb")

@@ -1,0 +1,1 @@
+"""Webhooks: integrators' endpoints, and the signed deliveries of photo events to them."""

@@ -1,0 +1,51 @@
+"""Deliveries' outbox markers, and the deliveries the sweep hands to the broker.
+
+`dispatched_at` says when the due attempt of a delivery was handed to the
+broker: set in the transaction that makes it due (or to the due time itself
+when a retry is queued with a countdown), cleared when the broker refuses, and
+renewed by the sweep. A pending delivery is sent by the sweep when it is due and
+was never handed over for that attempt, or was handed over so long ago that the
+message must have been lost (PROCESSING_REDISPATCH_AFTER).
+"""
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from ..database import utcnow
+from ..extensions import db
+from .models import DeliveryStatus, WebhookDelivery
+
+PENDING = WebhookDelivery.status == DeliveryStatus.PENDING.value
+
+
+def mark_undispatched(delivery_ids):
+    """The broker refused these deliveries: leave them for the next sweep."""
+    if delivery_ids:
+        db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_ids))
+                           .values(dispatched_at=None))
+        db.session.commit()
+
+
+def mark_dispatched(delivery_ids):
+    """The sweep handed these deliveries to the broker just now."""
+    if delivery_ids:
+        db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_ids))
+                           .values(dispatched_at=utcnow()))
+        db.session.commit()
+
+
+def due_deliveries(limit=500):
+    """Ids of pending deliveries whose attempt is due and not (or no longer) with the broker."""
+    now = utcnow()
+    lost = now - timedelta(seconds=current_app.config["PROCESSING_REDISPATCH_AFTER"])
+    ids = db.session.execute(
+        select(WebhookDelivery.id)
+        .where(PENDING, WebhookDelivery.next_attempt_at <= now,
+               or_(WebhookDelivery.dispatched_at.is_(None),
+                   WebhookDelivery.dispatched_at < WebhookDelivery.next_attempt_at,
+                   WebhookDelivery.dispatched_at < lost))
+        .order_by(WebhookDelivery.next_attempt_at).limit(limit)
+    ).scalars().all()
+    db.session.commit()
+    return ids
