@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install dev test test-fast migrate clean bench bench-pipeline
+.PHONY: install dev test test-fast migrate clean bench bench-pipeline bench-media
 
 # Reinstall only when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -49,6 +49,12 @@ bench: install
 # Photos/second through one worker process against a no-op task floor (needs PostgreSQL, Redis).
 bench-pipeline: install
 	$(BIN)/python -m bench.pipeline $(BENCH_ARGS)
+
+# Photos/second through the real media task (one worker process, SeaweedFS) against bare
+# Pillow, the worker's peak RSS on a 48 MP photo, and the list's cost of derivative links
+# (needs PostgreSQL, Redis). Generated photos are kept in .dev/bench-media.
+bench-media: install
+	$(BIN)/python -m bench.media $(BENCH_ARGS)
 
 clean:
 	rm -rf .dev
