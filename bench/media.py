@@ -54,8 +54,8 @@ def upload(store, paths):
     for path in paths:
         key = object_key(f"Roof {path.stem}.jpg", is_video=False)
         with open(path, "rb") as body:
-            etag = s3.put_object(Bucket=store.bucket, Key=key, Body=body, ContentType="image/jpeg")["ETag"]
-        uploads.append((key, path.stat().st_size, etag.strip('"')))
+            stored = s3.put_object(Bucket=store.bucket, Key=key, Body=body, ContentType="image/jpeg")
+        uploads.append((key, path.stat().st_size, stored["ETag"].strip('"')))
     return uploads
 
 
@@ -130,6 +130,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="passes over the photos")
     parser.add_argument("--no-list", action="store_true", help="skip the list measurement")
     args = parser.parse_args()
+    if args.photos < 1 or args.rounds < 1:
+        parser.error("--photos and --rounds must be at least 1")
 
     # Seed 0 warms the worker up; the timed photos are 1..N; the 48 MP one runs last.
     started = time.perf_counter()
@@ -139,8 +141,8 @@ def main():
 
     admin_url, redis_url, name, database_url = fresh_parts(redis_db=13)
     try:
-        with tempfile.TemporaryDirectory() as s3_dir, \
-                SeaweedS3(s3_dir, secrets.token_hex(8), secrets.token_hex(16), bucket="photos") as store:
+        with tempfile.TemporaryDirectory() as s3_dir, SeaweedS3(
+                s3_dir, secrets.token_hex(8), secrets.token_hex(16), bucket="photos") as store:
             env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
                        S3_ENDPOINT_URL=store.endpoint_url, S3_BUCKET=store.bucket,
                        AWS_ACCESS_KEY_ID=store.access_key, AWS_SECRET_ACCESS_KEY=store.secret_key,
@@ -165,13 +167,15 @@ def main():
 
 
 def report(figures, listed, files, big_file, made):
+    """Print the figures; the last line is key=value pairs."""
     pairs = figures["pairs"]
     floor = statistics.median(floor for floor, _ in pairs)
     media = statistics.median(media for _, media in pairs)
     ratio = statistics.median(media / floor for floor, media in pairs)
     peak = figures["peak_mb"]
-    print(f"photos: {len(files)} x 12 MP (~{sum(f.stat().st_size for f in files) / len(files) / 1e6:.1f} MB "
-          f"each), 1 x 48 MP ({big_file.stat().st_size / 1e6:.1f} MB); made or found in {made:.1f} s")
+    average_mb = sum(path.stat().st_size for path in files) / len(files) / 1e6
+    print(f"photos: {len(files)} x 12 MP (~{average_mb:.1f} MB each), 1 x 48 MP "
+          f"({big_file.stat().st_size / 1e6:.1f} MB); made or found in {made:.1f} s")
     print(f"floor (bare Pillow, one process): {floor:.2f} photos/s")
     print(f"media (process_media, 1 worker process, SeaweedFS + PostgreSQL): {media:.2f} photos/s "
           f"(warm-up photo {figures['warm_up_s']:.2f} s)")
@@ -182,8 +186,9 @@ def report(figures, listed, files, big_file, made):
     print(f"CPU per photo: floor {cpu_ms.pop('floor'):.0f} ms; media " +
           ", ".join(f"{part} {ms:.0f} ms" for part, ms in cpu_ms.items()))
     print(f"worker child RSS: peak {peak:.0f} MB on the 48 MP photo (target <= 350); "
-          f"{figures['batch_hwm_mb']:.0f} MB peak over the 12 MP photos, {figures['idle_mb']:.0f} MB idle "
-          f"after them, {figures['start_mb']:.0f} MB before the first photo")
+          f"{figures['batch_hwm_mb']:.0f} MB peak over the 12 MP photos, "
+          f"{figures['idle_mb']:.0f} MB idle after them, {figures['start_mb']:.0f} MB before "
+          "the first photo")
     last = (f"media_photos_per_s={media:.3f} floor_photos_per_s={floor:.3f} "
             f"ratio={ratio:.3f} peak_rss_mb={peak:.1f}")
     if listed:

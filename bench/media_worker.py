@@ -41,7 +41,8 @@ def media_statuses(app, ids):
     counts = {}
     for status, _, _ in rows:
         counts[status] = counts.get(status, 0) + 1
-    return counts, [error for status, error, _ in rows if status == "failed"], max(row[2] for row in rows)
+    errors = [error for status, error, _ in rows if status == "failed"]
+    return counts, errors, max(written for _, _, written in rows)
 
 
 def process(app, ids, timeout, every=0.05, on_poll=None):
@@ -64,7 +65,8 @@ def process(app, ids, timeout, every=0.05, on_poll=None):
             if counts.get("processed") == len(ids):
                 return last_write.timestamp() - started
         if time.monotonic() > deadline:
-            raise SystemExit(f"media work not finished within {timeout}s: {media_statuses(app, ids)[0]}")
+            counts = media_statuses(app, ids)[0]
+            raise SystemExit(f"media work not finished within {timeout}s: {counts}")
         if on_poll:
             on_poll()
         time.sleep(every)
@@ -91,14 +93,16 @@ def pool_child(worker, timeout=60):
 
 def peak_rss_mb(app, child, photo_id):
     """Peak resident set (MB) of the pool process `child` while it processes one photo."""
-    # Writing 5 to clear_refs resets VmHWM; where that is refused, the polled VmRSS stands.
+    # Writing 5 to clear_refs resets VmHWM to the current RSS; where that is refused,
+    # VmHWM is the process's lifetime peak and only VmRSS polled every 20 ms counts.
     try:
         Path(f"/proc/{child}/clear_refs").write_text("5")
+        reset = True
     except OSError:
-        pass
+        reset = False
     polled = [rss_mb(child)]
     process(app, [photo_id], timeout=300, every=0.02, on_poll=lambda: polled.append(rss_mb(child)))
-    return max(*polled, rss_mb(child, "VmHWM"))
+    return max(*polled, rss_mb(child, "VmHWM") if reset else 0)
 
 
 def requeue(app, ids):
@@ -127,4 +131,4 @@ def stack_meter(worker, store, admin_url, name):
     return cpu.Meter({"worker child": lambda: cpu.tree(worker.pid)[1:],
                       "worker parent": lambda: [worker.pid], "SeaweedFS": lambda: [store.process.pid],
                       "PostgreSQL": lambda: [pid for (pid,) in database_backends(admin_url, name)],
-                      "polling": lambda: [os.getpid()]})
+                      "this process (send, poll)": lambda: [os.getpid()]})
