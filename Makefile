@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install dev test test-fast migrate clean bench bench-pipeline bench-webhooks
+.PHONY: install dev test test-fast migrate clean bench bench-pipeline bench-media bench-webhooks
 
 # Reinstall only when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -54,6 +54,12 @@ bench-pipeline: install
 # extra time of a finalize with 3 subscribed endpoints (needs PostgreSQL, Redis).
 bench-webhooks: install
 	$(BIN)/python -m bench.webhooks $(BENCH_ARGS)
+
+# Photos/second through the real media task (one worker process, SeaweedFS) against bare
+# Pillow, the worker's peak RSS on a 48 MP photo, and the list's cost of derivative links
+# (needs PostgreSQL, Redis). Generated photos are kept in .dev/bench-media.
+bench-media: install
+	$(BIN)/python -m bench.media $(BENCH_ARGS)
 
 clean:
 	rm -rf .dev

@@ -1,0 +1,95 @@
+"""storage.download_url against a real S3 store (SeaweedFS), and against botocore's own URLs."""
+import secrets
+import time
+from datetime import datetime, timezone
+from urllib.parse import parse_qsl, urlsplit
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+
+from photoservice import storage
+
+
+@pytest.fixture
+def stored(app):
+    """`stored(key)` → random bytes put in the store under `key`."""
+    def put(key):
+        content = secrets.token_bytes(2048)
+        with app.app_context():
+            storage.put_object(key, content, "image/jpeg")
+        return content
+    return put
+
+
+def download_url(app, key):
+    with app.app_context():
+        return storage.download_url(key)
+
+
+def with_query(url, **changes):
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query), **changes)
+    return parts._replace(query="&".join(f"{name}={value}" for name, value in query.items())).geturl()
+
+
+def test_download_url_fetches_the_object(app, stored):
+    content = stored("ridge_a1b2c3d4.jpg.web.jpg")
+    fetched = requests.get(download_url(app, "ridge_a1b2c3d4.jpg.web.jpg"), timeout=10)
+    assert fetched.status_code == 200 and fetched.content == content
+
+
+def test_download_url_of_a_key_that_needs_quoting(app, stored):
+    key = "dir/Ünïcode name+1 (2)~.jpg"
+    content = stored(key)
+    fetched = requests.get(download_url(app, key), timeout=10)
+    assert fetched.status_code == 200 and fetched.content == content
+
+
+def test_a_tampered_signature_or_another_key_is_refused(app, stored):
+    stored("ridge_a1b2c3d4.jpg")
+    stored("other_a1b2c3d4.jpg")
+    url = download_url(app, "ridge_a1b2c3d4.jpg")
+    signature = dict(parse_qsl(urlsplit(url).query))["X-Amz-Signature"]
+    forged = signature[:-1] + ("0" if signature[-1] != "0" else "1")
+    assert requests.get(with_query(url, **{"X-Amz-Signature": forged}), timeout=10).status_code == 403
+    assert requests.get(url.replace("ridge_", "other_"), timeout=10).status_code == 403
+    assert requests.get(with_query(url, **{"X-Amz-Expires": "86400"}), timeout=10).status_code == 403
+    assert requests.get(with_query(url), timeout=10).status_code == 200  # rebuilt, unchanged
+
+
+def test_download_url_expires(app, stored, monkeypatch):
+    stored("ridge_a1b2c3d4.jpg")
+    monkeypatch.setitem(app.config, "PHOTO_DOWNLOAD_EXPIRES", 1)
+    url = download_url(app, "ridge_a1b2c3d4.jpg")
+    assert dict(parse_qsl(urlsplit(url).query))["X-Amz-Expires"] == "1"
+    time.sleep(2)
+    refused = requests.get(url, timeout=10)
+    assert refused.status_code == 403 and b"expired" in refused.content.lower()
+
+
+def botocore_url(endpoint, region, credentials, bucket, key, expires):
+    client = boto3.session.Session().client(
+        "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=credentials[0],
+        aws_secret_access_key=credentials[1],
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+    return client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
+                                         ExpiresIn=expires)
+
+
+@pytest.mark.parametrize("endpoint", [
+    "http://127.0.0.1:8333", "https://s3.eu-west-1.amazonaws.com", "https://store.example.com:443",
+    "http://[::1]:9000", "https://Store.Example.com:8443",
+])
+@pytest.mark.parametrize("key", ["ridge_a1b2c3d4.jpg", "ridge_a1b2c3d4.jpg.thumbnail.jpg",
+                                 "dir/Ünïcode name+1 (2)~!*'&=?.jpg"])
+def test_presigned_get_is_what_botocore_signs(endpoint, key):
+    credentials = ("AKIDEXAMPLE" + secrets.token_hex(4).upper(), secrets.token_urlsafe(30))
+    region = "eu-west-1" if "eu-west-1" in endpoint else "us-east-1"
+    theirs = urlsplit(botocore_url(endpoint, region, credentials, "photos", key, 900))
+    signed_at = datetime.strptime(dict(parse_qsl(theirs.query))["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+    ours = urlsplit(storage.presigned_get(endpoint, region, credentials, "photos", key, 900,
+                                          signed_at.replace(tzinfo=timezone.utc)))
+    assert (ours.scheme, ours.netloc, ours.path) == (theirs.scheme, theirs.netloc, theirs.path)
+    assert dict(parse_qsl(ours.query)) == dict(parse_qsl(theirs.query))
