@@ -5,8 +5,9 @@ directly by tests. Takes ids, re-reads the row, and is safe to run twice.
 
 Two steps, each committed: the file (hash, size as displayed, derivatives,
 and what its EXIF says where the client said nothing), then, when the file
-gave the only location, its place through the shared geocoding cache and gate.
-A retry after a geocoder outage repeats only the second step.
+gave the only location, its place through the shared geocoding cache and gate;
+only then is the media work `processed`. A retry after a geocoder outage
+repeats only the second step (`sha256` set means the file was read).
 """
 import tempfile
 from datetime import timedelta
@@ -48,9 +49,9 @@ def process_media(photo_id):
     permanent failure, recorded on the photo.
     """
     photo = db.session.get(Photo, photo_id)
-    if photo is None:
-        return None
-    if photo.media_status == MediaStatus.QUEUED.value:
+    if photo is None or photo.media_status != MediaStatus.QUEUED.value:
+        return photo
+    if photo.sha256 is None:  # the file has not been read yet
         limit = current_app.config["PROCESSING_MAX_ATTEMPTS"]
         if photo.media_attempts >= limit:  # e.g. a file that killed the worker each time
             return record_media_failure(photo_id, f"Gave up after {limit} attempts.")
@@ -59,15 +60,15 @@ def process_media(photo_id):
         refused = _read_file(photo)
         if refused:
             return record_media_failure(photo_id, refused, sha256=photo.sha256)
-        photo.media_status, photo.media_error = MediaStatus.PROCESSED.value, None
-        photo.media_processed_at = utcnow()
-        db.session.commit()
-    if photo.media_status == MediaStatus.PROCESSED.value and _needs_place(photo):
+        db.session.commit()  # the file's facts are saved: a retry goes on from here
+    if _needs_place(photo):
         try:
             photo.location = reverse_geocode(photo.latitude, photo.longitude)
         except GeocodingRefused as error:
             photo.location_error = f"Reverse geocoding refused: {error}"
-        db.session.commit()
+    photo.media_status, photo.media_error = MediaStatus.PROCESSED.value, None
+    photo.media_processed_at = utcnow()
+    db.session.commit()
     return photo
 
 

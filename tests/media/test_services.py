@@ -219,3 +219,21 @@ def test_exhausted_attempts_end_in_a_recorded_failure(app, uploaded, monkeypatch
     photo = run_media(app, photo_id)
     assert photo.media_status == "failed" and "Gave up after 2 attempts" in photo.media_error
     assert timedelta(0) <= datetime.now(timezone.utc) - photo.uploaded_at
+
+
+def test_a_geocoder_outage_repeats_only_the_geocoding(app, uploaded, monkeypatch):
+    from photoservice.geocoding.geocoders import GeocodingUnavailable
+    photo_id = uploaded(jpeg(640, 480, gps=DENVER))
+
+    def down(latitude, longitude):
+        raise GeocodingUnavailable("503")
+
+    monkeypatch.setattr(media, "reverse_geocode", down)
+    with app.app_context(), pytest.raises(GeocodingUnavailable):
+        media.process_media(photo_id)
+    waiting = load_photo(app, photo_id)
+    assert waiting.media_status == "queued" and waiting.sha256 and waiting.variants  # the file's facts are kept
+    monkeypatch.undo()
+    photo = run_media(app, photo_id)
+    assert photo.media_status == "processed" and photo.location["city"] == "Denver"
+    assert photo.media_attempts == 1  # the file was not read again
