@@ -25,6 +25,7 @@ from ..processing.gps import UnparseableLocation, coordinates_from_exif
 from .images import MediaRefused, analyse_image
 
 DERIVATIVE_TYPE = "image/jpeg"
+SPOOL_IN_MEMORY = 32 * 2**20
 
 
 def derivative_key(key, name):
@@ -74,7 +75,8 @@ def process_media(photo_id):
 
 def _read_file(photo):
     """Fill in the file's facts on `photo` (not committed); the reason if it was refused."""
-    with tempfile.TemporaryFile(prefix="photoservice-media-") as spool:
+    # In memory up to SPOOL_IN_MEMORY bytes (a phone photo), on disk past it.
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, prefix="photoservice-media-") as spool:
         copied = storage.copy_to_file(photo.key, spool)
         if copied is None:
             return "The file is no longer in the store."
