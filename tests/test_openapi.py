@@ -112,6 +112,12 @@ def test_every_operation_has_a_summary(spec):
         assert op.get("summary"), (path, method)
 
 
+def test_every_operation_has_a_stable_name(spec):
+    names = {(path, method): op.get("operationId") for path, method, op in operations(spec)}
+    assert all(names.values()), names
+    assert len(set(names.values())) == len(names)
+
+
 def test_docs_page_is_html(client):
     response = client.get("/docs")
     assert response.status_code == 200

@@ -18,7 +18,7 @@ class Photos(MethodView):
     @blp.arguments(PhotoListQuerySchema, location="query")
     @blp.response(200, PhotoPageSchema)
     @blp.error_responses(400, 401, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="listPhotos")
     def get(self, args):
         """List uploaded photos visible to the caller"""
         page, page_size = args.pop("page"), args.pop("page_size")
@@ -30,7 +30,7 @@ class Photos(MethodView):
     @blp.alt_response(200, schema=PhotoCreatedSchema, example=openapi.CREATED_EXAMPLE, success=True,
                       description="A create repeated with a known client_id: the existing photo.")
     @blp.error_responses(400, 401, 413, 415, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="createPhoto")
     def post(self, data):
         """Create a photo (step 1: returns a presigned S3 POST)"""
         photo, created = services.create_photo(current_caller(), data)
@@ -41,7 +41,7 @@ class Photos(MethodView):
 class PhotoById(MethodView):
     @blp.response(200, PhotoDetailSchema, example=openapi.DETAIL_EXAMPLE)
     @blp.error_responses(401, 404, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="getPhoto")
     def get(self, photo_id):
         """Get one photo, with a download link once uploaded"""
         return services.get_photo(current_caller(), photo_id)
@@ -51,7 +51,7 @@ class PhotoById(MethodView):
 class PhotoUploaded(MethodView):
     @blp.response(200, PhotoSchema, example=openapi.PHOTO_EXAMPLE)
     @blp.error_responses(401, 404, 409, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="finalizeUpload")
     def put(self, photo_id):
         """Finalize an upload (step 2: the file is in the store)"""
         return services.finalize_upload(current_caller(), photo_id)
