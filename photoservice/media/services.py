@@ -20,24 +20,11 @@ from ..extensions import db
 from ..geocoding.geocoders import GeocodingRefused
 from ..geocoding.reverse import reverse_geocode
 from ..photos.models import CapturedAtSource, MediaStatus, Photo
+from ..photos.object_keys import derivative_key
 from ..processing.gps import UnparseableLocation, coordinates_from_exif
 from .images import MediaRefused, analyse_image
 
 DERIVATIVE_TYPE = "image/jpeg"
-
-
-def derivative_key(key, name):
-    """Where a derivative is stored: beside the original, e.g. `roof_a1b2c3d4.jpg.thumbnail.jpg`.
-
-    Original keys never contain a dot before their extension, so no client
-    upload can name a derivative's key.
-    """
-    return f"{key}.{name}.jpg"
-
-
-def stored_keys(photo):
-    """Every object a photo may have in the store: its original and its derivatives."""
-    return [photo.key, *(derivative_key(photo.key, name) for name in ("thumbnail", "web"))]
 
 
 def process_media(photo_id):

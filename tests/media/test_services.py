@@ -219,3 +219,12 @@ def test_exhausted_attempts_end_in_a_recorded_failure(app, uploaded, monkeypatch
     photo = run_media(app, photo_id)
     assert photo.media_status == "failed" and "Gave up after 2 attempts" in photo.media_error
     assert timedelta(0) <= datetime.now(timezone.utc) - photo.uploaded_at
+
+
+def test_the_keys_a_photo_may_have_name_every_derivative_the_worker_makes(app, uploaded):
+    from photoservice.media.images import DERIVATIVES
+    from photoservice.photos.object_keys import stored_keys
+
+    photo = run_media(app, uploaded(jpeg(640, 480)))
+    assert set(DERIVATIVES) == set(photo.variants)
+    assert stored_keys(photo) == [photo.key, *(photo.variants[name]["key"] for name in ("thumbnail", "web"))]
