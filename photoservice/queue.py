@@ -12,13 +12,16 @@ from flask import current_app, has_app_context
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
-from .photos import outbox
+from .photos import deletions, outbox
 from .settings import MEDIA_TASK
 
 log = logging.getLogger(__name__)
 
 PROCESS_PHOTO = "workers.tasks.process_photo"
 PROCESS_MEDIA = MEDIA_TASK  # routed to the `media` queue by the Celery settings
+DELETE_STORED_OBJECTS = "workers.tasks.delete_stored_objects"
+#: Store deletions per task: a purge's hundreds of photos become a few tasks.
+DELETION_BATCH = 100
 BROKER_DOWN = (BrokerError, RedisError, OSError)
 
 
@@ -61,3 +64,16 @@ def enqueue_photo(photo_id):
 def enqueue_media(photo_id):
     """Queue an uploaded photo's media work (queue `media`); the sweep covers an outage."""
     _enqueue(PROCESS_MEDIA, photo_id, outbox.MEDIA)
+
+
+def enqueue_store_deletions(deletion_ids):
+    """Queue the removal of deleted photos' objects; if the broker is down, the sweep sends it."""
+    deletion_ids = list(deletion_ids)
+    for start in range(0, len(deletion_ids), DELETION_BATCH):
+        try:
+            send(DELETE_STORED_OBJECTS, deletion_ids[start:start + DELETION_BATCH])
+        except BROKER_DOWN as error:
+            left = deletion_ids[start:]
+            log.warning("broker unavailable, %d store deletions left for the sweep: %s", len(left), error)
+            deletions.mark_undispatched(left)
+            return

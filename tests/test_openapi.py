@@ -39,11 +39,11 @@ def response_schema(spec, response):
     return resolve(spec, resolve(spec, response)["content"]["application/json"]["schema"])
 
 
-def test_document_lists_the_three_paths(spec):
+def test_document_lists_every_path(spec):
     assert spec["openapi"].startswith("3.")
     assert PATHS <= set(spec["paths"])
     assert set(spec["paths"]["/light/photos/"]) >= {"get", "post"}
-    assert "get" in spec["paths"]["/light/photos/{photo_id}/"]
+    assert set(spec["paths"]["/light/photos/{photo_id}/"]) >= {"get", "delete"}
     assert "put" in spec["paths"]["/light/photos/{photo_id}/uploaded/"]
 
 
@@ -116,6 +116,7 @@ def test_every_operation_has_a_stable_name(spec):
     names = {(path, method): op.get("operationId") for path, method, op in operations(spec)}
     assert all(names.values()), names
     assert len(set(names.values())) == len(names)
+    assert names[("/light/photos/{photo_id}/", "delete")] == "deletePhoto"
 
 
 def test_docs_page_is_html(client):
@@ -142,13 +143,19 @@ ERROR_STATUSES = {
     ("/light/photos/", "get"): {"400", "401", "429", "503"},
     ("/light/photos/", "post"): {"400", "401", "413", "415", "429", "503"},
     ("/light/photos/{photo_id}/", "get"): {"401", "404", "429", "503"},
+    ("/light/photos/{photo_id}/", "delete"): {"401", "404", "429", "503"},
     ("/light/photos/{photo_id}/uploaded/", "put"): {"401", "404", "409", "429", "503"},
+}
+# Success statuses other than a plain 200.
+SUCCESS_STATUSES = {
+    ("/light/photos/", "post"): {"200", "201"},
+    ("/light/photos/{photo_id}/", "delete"): {"204"},
 }
 
 
 def test_every_operation_lists_each_status_it_can_send(spec):
     for path, method, op in operations(spec):
-        success = {"200", "201"} if method == "post" else {"200"}
+        success = SUCCESS_STATUSES.get((path, method), {"200"})
         assert set(op["responses"]) == success | ERROR_STATUSES[(path, method)], (path, method)
 
 

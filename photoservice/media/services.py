@@ -13,14 +13,16 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
-from .. import storage
+from .. import queue, storage
 from ..database import utcnow
 from ..extensions import db
 from ..geocoding.geocoders import GeocodingRefused
 from ..geocoding.reverse import reverse_geocode
+from ..photos import deletions
 from ..photos.models import CapturedAtSource, MediaStatus, Photo
-from ..photos.object_keys import derivative_key
+from ..photos.object_keys import derivative_key, stored_keys
 from ..processing.gps import UnparseableLocation, coordinates_from_exif
 from .images import MediaRefused, analyse_image
 
@@ -32,20 +34,35 @@ def process_media(photo_id):
 
     Raises DependencyUnavailable (the store), GeocodingUnavailable, GateBusy or a
     database error when it should be retried. A file that can never be read is a
-    permanent failure, recorded on the photo.
+    permanent failure, recorded on the photo. A photo deleted meanwhile is no error.
     """
     photo = db.session.get(Photo, photo_id)
     if photo is None:
         return None
+    keys = stored_keys(photo)
+    try:
+        return _process(photo)
+    except StaleDataError:
+        # Deleted while this ran: its row was gone when the work was saved. The
+        # deletion scheduled what was stored at the time; a derivative stored since
+        # would stay behind, so everything under the photo's key goes once more.
+        db.session.rollback()
+        deletion_ids = deletions.schedule_keys(keys)
+        db.session.commit()
+        queue.enqueue_store_deletions(deletion_ids)
+        return None
+
+
+def _process(photo):
     if photo.media_status == MediaStatus.QUEUED.value:
         limit = current_app.config["PROCESSING_MAX_ATTEMPTS"]
         if photo.media_attempts >= limit:  # e.g. a file that killed the worker each time
-            return record_media_failure(photo_id, f"Gave up after {limit} attempts.")
+            return record_media_failure(photo.id, f"Gave up after {limit} attempts.")
         photo.media_attempts += 1
         db.session.commit()  # the attempt counts even if this file kills the process
         refused = _read_file(photo)
         if refused:
-            return record_media_failure(photo_id, refused, sha256=photo.sha256)
+            return record_media_failure(photo.id, refused, sha256=photo.sha256)
         photo.media_status, photo.media_error = MediaStatus.PROCESSED.value, None
         photo.media_processed_at = utcnow()
         db.session.commit()

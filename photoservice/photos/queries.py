@@ -31,6 +31,14 @@ def find_visible(caller, photo_id):
     ).scalar_one_or_none()
 
 
+def lock(photo_id):
+    """Lock a photo's row until commit, reading it afresh; None if it is gone."""
+    return db.session.execute(
+        select(Photo).where(Photo.id == photo_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
 def has_tags(tags):
     """Photos carrying every one of `tags` (JSONB containment, on the GIN index)."""
     return Photo.tags.contains(list(tags))

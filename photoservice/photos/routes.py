@@ -5,7 +5,7 @@ from ..web import openapi
 from ..web.auth import SECURITY, authenticate, current_caller
 from ..web.blueprint import Blueprint
 from ..web.pagination import page_body
-from . import services
+from . import lifecycle, services
 from .schemas import (PhotoCreatedSchema, PhotoCreateSchema, PhotoDetailSchema,
                       PhotoListQuerySchema, PhotoPageSchema, PhotoSchema)
 
@@ -45,6 +45,13 @@ class PhotoById(MethodView):
     def get(self, photo_id):
         """Get one photo, with a download link once uploaded"""
         return services.get_photo(current_caller(), photo_id)
+
+    @blp.response(204)
+    @blp.error_responses(401, 404, 429, 503)
+    @blp.doc(security=SECURITY, operationId="deletePhoto")
+    def delete(self, photo_id):
+        """Delete a photo (a worker then removes its files from the store)"""
+        lifecycle.delete_photo(current_caller(), photo_id)
 
 
 @blp.route("/<int:photo_id>/uploaded/")

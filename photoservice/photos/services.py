@@ -79,7 +79,7 @@ def _upload_policy(photo):
 
 def get_photo(caller, photo_id):
     """One photo the caller may see, with a download link once uploaded."""
-    photo = _with_variant_links(_visible_or_404(caller, photo_id))
+    photo = _with_variant_links(visible_or_404(caller, photo_id))
     photo.download_url = storage.download_url(photo.key) if photo.is_uploaded else None
     return photo
 
@@ -96,17 +96,18 @@ def _with_variant_links(photo):
 def finalize_upload(caller, photo_id):
     """Mark a photo uploaded once its file is really in the store and really a photo
     (or video). Repeatable: an uploaded photo is returned as it is."""
-    photo = _visible_or_404(caller, photo_id)
+    photo = visible_or_404(caller, photo_id)
     if photo.is_uploaded:
         return photo
-    stored = storage.stat_object(photo.key)
-    if stored is None:
-        raise Conflict("The file has not been uploaded yet: POST it to upload_url, then retry.")
-    media = media_kind(photo.is_video)
-    if stored.size > current_app.config["PHOTO_UPLOAD_MAX_BYTES"] or \
-            not stored.content_type.startswith(f"{media}/"):
-        raise Conflict(f"The stored file does not fit the upload policy ({media}/*, size limit).")
-    photo.content_type = _checked_content(photo)
+    stored, content_type = _checked_upload(photo)
+    # No lock is held across the store calls; the photo may have been deleted (or
+    # finalized by a repeat) meanwhile.
+    photo = queries.lock(photo_id)
+    if photo is None:
+        raise NotFound("Photo not found.")
+    if photo.is_uploaded:
+        return photo
+    photo.content_type = content_type
     photo.size, photo.etag = stored.size, stored.etag
     photo.status = PhotoStatus.UPLOADED.value
     photo.uploaded_at = utcnow()
@@ -114,6 +115,18 @@ def finalize_upload(caller, photo_id):
     db.session.commit()
     queue.enqueue_media(photo.id)
     return photo
+
+
+def _checked_upload(photo):
+    """What the store holds for a photo, checked against its upload policy: (object, content type)."""
+    stored = storage.stat_object(photo.key)
+    if stored is None:
+        raise Conflict("The file has not been uploaded yet: POST it to upload_url, then retry.")
+    media = media_kind(photo.is_video)
+    if stored.size > current_app.config["PHOTO_UPLOAD_MAX_BYTES"] or \
+            not stored.content_type.startswith(f"{media}/"):
+        raise Conflict(f"The stored file does not fit the upload policy ({media}/*, size limit).")
+    return stored, _checked_content(photo)
 
 
 def _checked_content(photo):
@@ -138,7 +151,8 @@ def list_photos(caller, filters, page, page_size):
     return count, [_with_variant_links(photo) for photo in photos]
 
 
-def _visible_or_404(caller, photo_id):
+def visible_or_404(caller, photo_id):
+    """The photo if the caller may see it, else NotFound."""
     photo = queries.find_visible(caller, photo_id) if photo_id <= MAX_ID else None
     if photo is None:
         raise NotFound("Photo not found.")
