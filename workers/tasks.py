@@ -13,7 +13,7 @@ from photoservice.database import DATABASE_UNAVAILABLE
 from photoservice.errors import DependencyUnavailable
 from photoservice.geocoding.geocoders import GateBusy, GeocodingUnavailable
 from photoservice.media import services as media
-from photoservice.photos import deletions, outbox
+from photoservice.photos import deletions, lifecycle, outbox
 from photoservice.processing import services as processing
 from photoservice.queue import DELETE_STORED_OBJECTS, DELETION_BATCH, PROCESS_MEDIA, PROCESS_PHOTO
 from photoservice.settings import SWEEP_TASK
@@ -102,7 +102,11 @@ def delete_stored_objects(self, deletion_ids):
 
 @shared_task(name=SWEEP_TASK, acks_late=True, ignore_result=True)
 def sweep_processing():
-    """Send work the broker never got (it was down) or that was lost (a dead worker)."""
+    """Purge abandoned uploads, then send work the broker never got (it was down) or
+    that was lost (a dead worker)."""
+    purged = lifecycle.purge_abandoned()
+    if purged:
+        log.info("purged %d pending photos", purged)
     for task, work in ((process_photo, METADATA), (process_media, MEDIA)):
         photo_ids = work.due()
         for photo_id in photo_ids:

@@ -1,4 +1,4 @@
-"""A photo after its create: deletion.
+"""A photo after its create: deletion, and the purge of abandoned uploads.
 
 Who may act follows from who may see (`queries.visible_to`): crew see only their
 own photos, owners and employees every uploaded photo of their company, and a
@@ -6,14 +6,20 @@ pending photo only its creator. So "the creator, owners and employees delete"
 needs no rule of its own, and a photo the caller may not touch is a 404,
 exactly like a missing one.
 """
-from sqlalchemy import delete
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
 
 from .. import queue
-from ..database import MAX_ID, execute
+from ..database import MAX_ID, execute, utcnow
 from ..errors import NotFound
 from ..extensions import db
 from . import deletions, events, queries
-from .models import Photo
+from .models import Photo, PhotoStatus
+
+#: Abandoned uploads removed per sweep, at most.
+PURGE_BATCH = 500
 
 
 def delete_photo(caller, photo_id):
@@ -24,6 +30,17 @@ def delete_photo(caller, photo_id):
     """
     if photo_id > MAX_ID or not _remove(Photo.id == photo_id, queries.visible_to(caller)):
         raise NotFound("Photo not found.")
+
+
+def purge_abandoned(limit=PURGE_BATCH):
+    """Delete photos still pending PHOTO_PENDING_TTL seconds after their create, with
+    whatever was stored under their key; returns how many went."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["PHOTO_PENDING_TTL"])
+    # SKIP LOCKED: a photo being finalized or changed right now is left for the next sweep.
+    abandoned = (select(Photo.id)
+                 .where(Photo.status == PhotoStatus.PENDING_UPLOAD.value, Photo.created_at < cutoff)
+                 .order_by(Photo.created_at).limit(limit).with_for_update(skip_locked=True))
+    return _remove(Photo.id.in_(abandoned))
 
 
 def _remove(*conditions):

@@ -10,7 +10,7 @@ from photoservice.extensions import db
 from photoservice.photos.models import Photo
 from photoservice.photos.object_keys import stored_keys
 from tests.media.images import DENVER, jpeg
-from tests.support import NEW_YORK, in_store, store_deletions, upload
+from tests.support import NEW_YORK, in_store, load_photo, store_deletions, upload
 
 NEW_YORK_EXIF = {"timestamp": 1732790400000, **NEW_YORK}
 
@@ -244,3 +244,14 @@ def test_a_store_outage_during_deletion_ends_with_the_files_gone(app, as_user, s
     wait_until(lambda: not any(in_store(app, key) for key in keys), what="the files going")
     wait_until(lambda: [row.key for row in store_deletions(app)] == [photo["key"]],
                what="the done rows going")
+
+
+def test_beat_purges_an_abandoned_upload_and_its_file(app, as_user, start_worker):
+    crew = as_user("crew")
+    abandoned = crew.create(name="Never finalized")
+    assert upload(abandoned["upload_url"], jpeg(640, 480)).status_code == 204
+    uploaded = crew.upload_and_finalize(name="Finalized")
+    start_worker(beat=True, PHOTO_PENDING_TTL=1)
+    wait_until(lambda: load_photo(app, abandoned["id"]) is None, what="the purge")
+    wait_until(lambda: not in_store(app, abandoned["key"]), what="the file going")
+    assert load_photo(app, uploaded["id"]) is not None and in_store(app, uploaded["key"])
