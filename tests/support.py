@@ -48,6 +48,9 @@ class ApiClient:
     def finalize(self, photo_id):
         return self.put(f"/light/photos/{photo_id}/uploaded/")
 
+    def patch(self, photo_id, body, **kwargs):
+        return self.client.patch(f"/light/photos/{photo_id}/", json=body, headers=self.headers, **kwargs)
+
     def delete(self, photo_id):
         return self.client.delete(f"/light/photos/{photo_id}/", headers=self.headers)
 

@@ -43,7 +43,7 @@ def test_document_lists_every_path(spec):
     assert spec["openapi"].startswith("3.")
     assert PATHS <= set(spec["paths"])
     assert set(spec["paths"]["/light/photos/"]) >= {"get", "post"}
-    assert set(spec["paths"]["/light/photos/{photo_id}/"]) >= {"get", "delete"}
+    assert set(spec["paths"]["/light/photos/{photo_id}/"]) >= {"get", "patch", "delete"}
     assert "put" in spec["paths"]["/light/photos/{photo_id}/uploaded/"]
 
 
@@ -116,7 +116,23 @@ def test_every_operation_has_a_stable_name(spec):
     names = {(path, method): op.get("operationId") for path, method, op in operations(spec)}
     assert all(names.values()), names
     assert len(set(names.values())) == len(names)
+    assert names[("/light/photos/{photo_id}/", "patch")] == "updatePhoto"
     assert names[("/light/photos/{photo_id}/", "delete")] == "deletePhoto"
+
+
+def test_update_body_is_the_create_fields_all_optional(spec):
+    paths = spec["paths"]
+    schema_of = lambda op: resolve(spec, op["requestBody"]["content"]["application/json"]["schema"])  # noqa: E731
+    update = schema_of(paths["/light/photos/{photo_id}/"]["patch"])
+    create = schema_of(paths["/light/photos/"]["post"])
+    assert "required" not in update and update["additionalProperties"] is False
+    assert set(update["properties"]) == set(create["properties"]) - {"exif", "is_video", "client_id"}
+    for name, field in update["properties"].items():
+        rules = {k: v for k, v in field.items() if k not in ("nullable", "default")}
+        assert rules == {k: v for k, v in create["properties"][name].items()
+                         if k not in ("nullable", "default")}, name
+    assert update["properties"]["tags"]["nullable"] is True  # null clears, as [] does
+    assert "nullable" not in update["properties"]["name"]
 
 
 def test_docs_page_is_html(client):
@@ -143,6 +159,7 @@ ERROR_STATUSES = {
     ("/light/photos/", "get"): {"400", "401", "429", "503"},
     ("/light/photos/", "post"): {"400", "401", "413", "415", "429", "503"},
     ("/light/photos/{photo_id}/", "get"): {"401", "404", "429", "503"},
+    ("/light/photos/{photo_id}/", "patch"): {"400", "401", "404", "413", "415", "429", "503"},
     ("/light/photos/{photo_id}/", "delete"): {"401", "404", "429", "503"},
     ("/light/photos/{photo_id}/uploaded/", "put"): {"401", "404", "409", "429", "503"},
 }
@@ -182,10 +199,16 @@ def test_examples_show_the_create_body_and_every_representation(spec):
     paths = spec["paths"]
     for response in (create["responses"]["201"], create["responses"]["200"],
                      paths["/light/photos/{photo_id}/"]["get"]["responses"]["200"],
+                     paths["/light/photos/{photo_id}/"]["patch"]["responses"]["200"],
                      paths["/light/photos/{photo_id}/uploaded/"]["put"]["responses"]["200"]):
         example = response["content"]["application/json"]["example"]
         assert set(example) == set(response_schema(spec, response)["properties"])
         assert REPRESENTATION <= set(example)
+    update = paths["/light/photos/{photo_id}/"]["patch"]
+    body = update["requestBody"]["content"]["application/json"]
+    assert set(body["example"]) <= set(resolve(spec, body["schema"])["properties"])
+    patched = update["responses"]["200"]["content"]["application/json"]["example"]
+    assert {name: patched[name] for name in body["example"]} == body["example"]
 
 
 def test_representation_fields_are_always_sent(spec):

@@ -6,5 +6,9 @@ itself. Nothing is recorded yet.
 """
 
 
+def photo_updated(photo):
+    """`photo` was changed (the change is flushed, not yet committed)."""
+
+
 def photo_deleted(photo):
     """`photo`, as it was, was deleted: by its DELETE, or by the purge of abandoned uploads."""

@@ -1,10 +1,10 @@
-"""A photo after its create: deletion, and the purge of abandoned uploads.
+"""A photo after its create: changes, deletion, and the purge of abandoned uploads.
 
 Who may act follows from who may see (`queries.visible_to`): crew see only their
 own photos, owners and employees every uploaded photo of their company, and a
-pending photo only its creator. So "the creator, owners and employees delete"
-needs no rule of its own, and a photo the caller may not touch is a 404,
-exactly like a missing one.
+pending photo only its creator. So "crew change only their own photos" and "the
+creator, owners and employees delete" need no rule of their own, and a photo
+the caller may not touch is a 404, exactly like a missing one.
 """
 from datetime import timedelta
 
@@ -15,11 +15,46 @@ from .. import queue
 from ..database import MAX_ID, execute, utcnow
 from ..errors import NotFound
 from ..extensions import db
-from . import deletions, events, queries
-from .models import Photo, PhotoStatus
+from . import deletions, events, queries, services
+from .models import REFERENCES, Photo, PhotoStatus
+from .references import resolve_job
 
+LINE_ITEMS = tuple(field for field in REFERENCES if field != "job")
 #: Abandoned uploads removed per sweep, at most.
 PURGE_BATCH = 500
+
+
+def update_photo(caller, photo_id, changes):
+    """Apply a partial update (fields as PhotoUpdateSchema loads them); returns the photo.
+
+    References are checked as at create, on the set the photo will carry. A line
+    item changed without `job` takes the photo to that line item's job; `job: null`
+    clears the job only when no line item is left to imply one.
+    """
+    photo = services.visible_or_404(caller, photo_id, lock=True)
+    patched = {field: changes.pop(field) for field in REFERENCES if field in changes}
+    if patched:
+        references = _references_after(photo, patched)
+        photo.job_id = resolve_job(caller.company_id, references)
+        for field in LINE_ITEMS:
+            setattr(photo, REFERENCES[field].key, references.get(field))
+    for field, value in changes.items():
+        setattr(photo, field, value)
+    if db.session.is_modified(photo):
+        photo.updated_at = utcnow()
+        db.session.flush()
+        events.photo_updated(photo)
+    db.session.commit()
+    return services.detailed(photo)
+
+
+def _references_after(photo, patched):
+    """{field: id} of the references the photo will carry: its own, the patched ones on top."""
+    merged = {field: getattr(photo, column.key) for field, column in REFERENCES.items()}
+    merged.update(patched)
+    if "job" not in patched and any(patched.get(field) is not None for field in LINE_ITEMS):
+        merged["job"] = None  # the job follows the line item
+    return {field: object_id for field, object_id in merged.items() if object_id is not None}
 
 
 def delete_photo(caller, photo_id):

@@ -7,7 +7,7 @@ from ..web.blueprint import Blueprint
 from ..web.pagination import page_body
 from . import lifecycle, services
 from .schemas import (PhotoCreatedSchema, PhotoCreateSchema, PhotoDetailSchema,
-                      PhotoListQuerySchema, PhotoPageSchema, PhotoSchema)
+                      PhotoListQuerySchema, PhotoPageSchema, PhotoSchema, PhotoUpdateSchema)
 
 blp = Blueprint("photos", __name__, url_prefix="/light/photos", description="Photos and their uploads.")
 blp.before_request(authenticate)
@@ -45,6 +45,14 @@ class PhotoById(MethodView):
     def get(self, photo_id):
         """Get one photo, with a download link once uploaded"""
         return services.get_photo(current_caller(), photo_id)
+
+    @blp.arguments(PhotoUpdateSchema, example=openapi.UPDATE_EXAMPLE)
+    @blp.response(200, PhotoDetailSchema, example=openapi.UPDATED_EXAMPLE)
+    @blp.error_responses(400, 401, 404, 413, 415, 429, 503)
+    @blp.doc(security=SECURITY, operationId="updatePhoto")
+    def patch(self, changes, photo_id):
+        """Change a photo's name, description, tags, related_to, job or line items"""
+        return lifecycle.update_photo(current_caller(), photo_id, changes)
 
     @blp.response(204)
     @blp.error_responses(401, 404, 429, 503)

@@ -79,7 +79,12 @@ def _upload_policy(photo):
 
 def get_photo(caller, photo_id):
     """One photo the caller may see, with a download link once uploaded."""
-    photo = _with_variant_links(visible_or_404(caller, photo_id))
+    return detailed(visible_or_404(caller, photo_id))
+
+
+def detailed(photo):
+    """The photo as a single-photo response shows it: links to its file and derivatives."""
+    photo = _with_variant_links(photo)
     photo.download_url = storage.download_url(photo.key) if photo.is_uploaded else None
     return photo
 
@@ -151,9 +156,9 @@ def list_photos(caller, filters, page, page_size):
     return count, [_with_variant_links(photo) for photo in photos]
 
 
-def visible_or_404(caller, photo_id):
-    """The photo if the caller may see it, else NotFound."""
-    photo = queries.find_visible(caller, photo_id) if photo_id <= MAX_ID else None
+def visible_or_404(caller, photo_id, lock=False):
+    """The photo if the caller may see it (`lock`: its row locked until commit); else NotFound."""
+    photo = queries.find_visible(caller, photo_id, lock) if photo_id <= MAX_ID else None
     if photo is None:
         raise NotFound("Photo not found.")
     return photo

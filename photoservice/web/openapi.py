@@ -65,7 +65,7 @@ def register_error_responses(spec):
         spec.components.response(response_name(status), response, lazy=True)
 
 
-# The examples: a create body, then the photo as each operation returns it.
+# The examples: the bodies sent, then the photo as each operation returns it.
 CREATE_EXAMPLE = {
     "name": "Front roof damage",
     "description": "Hail damage above the porch.",
@@ -132,6 +132,14 @@ CREATED_EXAMPLE = {
     },
 }
 
+# A PATCH: the crew tagged the wrong job; moving the line item moves the photo.
+UPDATE_EXAMPLE = {
+    "name": "Front slope, hail damage",
+    "description": None,
+    "job_inspection_line_item": 13,
+    "tags": ["hail"],
+}
+
 PHOTO_EXAMPLE = {
     **_PENDING_PHOTO,
     "status": "uploaded",
@@ -168,4 +176,11 @@ DETAIL_EXAMPLE = {
     **PHOTO_EXAMPLE,
     "download_url": "https://s3.us-east-1.amazonaws.com/photos/front-roof-damage_a1b2c3d4.jpg"
                     "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-Signature=...",
+}
+
+UPDATED_EXAMPLE = {
+    **DETAIL_EXAMPLE,
+    **UPDATE_EXAMPLE,
+    "job": 8,
+    "updated_at": "2024-11-28T11:02:45.118000+00:00",
 }

@@ -42,6 +42,7 @@ def test_a_deleted_photo_is_gone_for_every_reader_at_once(as_user):
         assert caller.get(f"/light/photos/{photo['id']}/").status_code == 404
         assert photo["id"] not in [p["id"] for p in caller.get("/light/photos/").get_json()["results"]]
         assert caller.finalize(photo["id"]).status_code == 404
+        assert caller.patch(photo["id"], {"name": "x"}).status_code == 404
     again, missing = crew.delete(photo["id"]), crew.delete(2_000_000_000)
     assert again.status_code == 404 and again.data == missing.data
 
