@@ -54,6 +54,9 @@ class ApiClient:
     def delete(self, photo_id):
         return self.client.delete(f"/light/photos/{photo_id}/", headers=self.headers)
 
+    def renew_upload_url(self, photo_id):
+        return self.client.post(f"/light/photos/{photo_id}/upload-url/", headers=self.headers)
+
     def upload_and_finalize(self, **body):
         """Create, upload a small file through the presigned POST, finalize."""
         photo = self.create(**body)

@@ -27,7 +27,7 @@ from photoservice.web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS
 
 pytestmark = pytest.mark.slow
 
-# Generated cases per operation and mode: 6 operations x 500 = 3,000 requests,
+# Generated cases per operation and mode: 7 operations x 500 = 3,500 requests,
 # on top of the coverage cases.
 EXAMPLES = {GenerationMode.POSITIVE: 250, GenerationMode.NEGATIVE: 250}
 MIN_REQUESTS = 2000
@@ -170,7 +170,7 @@ def test_fuzz_every_operation(app, fuzz_schema, company, known_photos, capsys):
     # Deletions last, so the other operations still find the photos they aim at.
     operations = sorted((result.ok() for result in fuzz_schema.get_all_operations()),
                         key=lambda operation: operation.method.upper() == "DELETE")
-    assert len(operations) == 6
+    assert len(operations) == 7
     for operation in operations:
         label = f"{operation.label} [coverage]"
         for case in coverage_cases(operation, auth):

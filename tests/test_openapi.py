@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-PATHS = {"/light/photos/", "/light/photos/{photo_id}/", "/light/photos/{photo_id}/uploaded/"}
+PATHS = {"/light/photos/", "/light/photos/{photo_id}/", "/light/photos/{photo_id}/uploaded/",
+         "/light/photos/{photo_id}/upload-url/"}
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 REPRESENTATION = {
     "id", "name", "description", "job", "job_inspection_line_item", "estimate_line_item",
@@ -45,6 +46,7 @@ def test_document_lists_every_path(spec):
     assert set(spec["paths"]["/light/photos/"]) >= {"get", "post"}
     assert set(spec["paths"]["/light/photos/{photo_id}/"]) >= {"get", "patch", "delete"}
     assert "put" in spec["paths"]["/light/photos/{photo_id}/uploaded/"]
+    assert "post" in spec["paths"]["/light/photos/{photo_id}/upload-url/"]
 
 
 def test_no_operation_documents_a_422(spec):
@@ -118,6 +120,7 @@ def test_every_operation_has_a_stable_name(spec):
     assert len(set(names.values())) == len(names)
     assert names[("/light/photos/{photo_id}/", "patch")] == "updatePhoto"
     assert names[("/light/photos/{photo_id}/", "delete")] == "deletePhoto"
+    assert names[("/light/photos/{photo_id}/upload-url/", "post")] == "renewUploadUrl"
 
 
 def test_update_body_is_the_create_fields_all_optional(spec):
@@ -162,6 +165,7 @@ ERROR_STATUSES = {
     ("/light/photos/{photo_id}/", "patch"): {"400", "401", "404", "413", "415", "429", "503"},
     ("/light/photos/{photo_id}/", "delete"): {"401", "404", "429", "503"},
     ("/light/photos/{photo_id}/uploaded/", "put"): {"401", "404", "409", "429", "503"},
+    ("/light/photos/{photo_id}/upload-url/", "post"): {"401", "403", "404", "409", "429", "503"},
 }
 # Success statuses other than a plain 200.
 SUCCESS_STATUSES = {
@@ -209,6 +213,8 @@ def test_examples_show_the_create_body_and_every_representation(spec):
     assert set(body["example"]) <= set(resolve(spec, body["schema"])["properties"])
     patched = update["responses"]["200"]["content"]["application/json"]["example"]
     assert {name: patched[name] for name in body["example"]} == body["example"]
+    renewed = paths["/light/photos/{photo_id}/upload-url/"]["post"]["responses"]["200"]
+    assert set(renewed["content"]["application/json"]["example"]) == {"url", "fields"}
 
 
 def test_representation_fields_are_always_sent(spec):

@@ -17,7 +17,9 @@ fails it loudly, without anyone having to remember this file:
    allows, is asked for photos the caller may not see: another company's,
    another user's pending one, someone else's uploaded one asked by crew. Each
    gets exactly the 404 a missing id gets. Afterwards each photo's creator makes
-   the same requests and gets a 2xx, so the 404s cannot come from a broken route.
+   the same requests and gets a 2xx (or the refusal its state calls for, such as
+   the 409 of an upload URL for an uploaded photo), so the 404s cannot come from
+   a broken route.
 3. The list. Another company's photos never show in GET /light/photos/, for any
    role, whatever filter points at the other company's jobs and line items.
 """
@@ -49,10 +51,14 @@ REVIEWED_BODY_ENDPOINTS = {("POST", "/light/photos/"), ("PATCH", "/light/photos/
 KNOWN_ID_ENDPOINTS = {("GET", "/light/photos/<int:photo_id>/"),
                       ("PATCH", "/light/photos/<int:photo_id>/"),
                       ("DELETE", "/light/photos/<int:photo_id>/"),
-                      ("PUT", "/light/photos/<int:photo_id>/uploaded/")}
+                      ("PUT", "/light/photos/<int:photo_id>/uploaded/"),
+                      ("POST", "/light/photos/<int:photo_id>/upload-url/")}
+# What a photo's creator gets instead of a 2xx, by (method, route, state): the
+# route works, the photo's state refuses.
+CREATOR_REFUSALS = {("POST", "/light/photos/<int:photo_id>/upload-url/", "uploaded"): 409}
 
 # The fewest cases each part generates for today's app (printed when run with -s).
-MIN_CASES = {"bodies": 60, "paths": 104, "list": 32}
+MIN_CASES = {"bodies": 60, "paths": 130, "list": 32}
 
 OURS = ("owner", "employee", "crew", "second crew")
 CREW = ("crew", "second crew")
@@ -310,7 +316,9 @@ def test_hidden_photos_get_the_missing_id_404_on_every_route(app, people, photos
         body = sample_body(app, method, rule)
         for (creator, state), photo in photos.items():
             response = send(people[creator], method, path_for(app, method, rule, photo["id"]), body)
-            if not 200 <= response.status_code < 300:
+            refusal = CREATOR_REFUSALS.get((method, rule.rule, state))
+            answered = response.status_code == refusal if refusal else 200 <= response.status_code < 300
+            if not answered:
                 failures.append(f"{method} {rule.rule}: {creator} on their own {state} photo: "
                                 f"{describe(response)}")
     assert not failures, "\n".join(failures)

@@ -7,7 +7,8 @@ from ..web.blueprint import Blueprint
 from ..web.pagination import page_body
 from . import lifecycle, services
 from .schemas import (PhotoCreatedSchema, PhotoCreateSchema, PhotoDetailSchema,
-                      PhotoListQuerySchema, PhotoPageSchema, PhotoSchema, PhotoUpdateSchema)
+                      PhotoListQuerySchema, PhotoPageSchema, PhotoSchema, PhotoUpdateSchema,
+                      UploadPolicySchema)
 
 blp = Blueprint("photos", __name__, url_prefix="/light/photos", description="Photos and their uploads.")
 blp.before_request(authenticate)
@@ -70,3 +71,13 @@ class PhotoUploaded(MethodView):
     def put(self, photo_id):
         """Finalize an upload (step 2: the file is in the store)"""
         return services.finalize_upload(current_caller(), photo_id)
+
+
+@blp.route("/<int:photo_id>/upload-url/")
+class PhotoUploadUrl(MethodView):
+    @blp.response(200, UploadPolicySchema, example=openapi.UPLOAD_POLICY_EXAMPLE)
+    @blp.error_responses(401, 403, 404, 409, 429, 503)
+    @blp.doc(security=SECURITY, operationId="renewUploadUrl")
+    def post(self, photo_id):
+        """Get a fresh presigned POST for a pending photo's file (its creator only)"""
+        return services.renew_upload_policy(current_caller(), photo_id)

@@ -1,10 +1,10 @@
-"""The photo upload flow: create, finalize, read."""
+"""The photo upload flow: create, finalize, a fresh upload policy, read."""
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert
 
 from .. import queue, storage
 from ..database import MAX_ID, execute, utcnow
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, NotAllowed, NotFound
 from ..extensions import db
 from ..media import formats
 from . import queries
@@ -75,6 +75,19 @@ def _upload_policy(photo):
     return storage.upload_policy(
         photo.key, content_type_for(photo.key, photo.is_video), media_kind(photo.is_video)
     )
+
+
+def renew_upload_policy(caller, photo_id):
+    """A fresh upload policy for the same key, while the photo is pending; its creator only.
+
+    For the phone whose policy expired before it could upload (offline, say).
+    """
+    photo = visible_or_404(caller, photo_id)
+    if photo.created_by != caller.user_id:
+        raise NotAllowed("Only the user who created the photo can upload its file.")
+    if photo.is_uploaded:
+        raise Conflict("The photo is already uploaded; its file cannot be replaced.")
+    return _upload_policy(photo)
 
 
 def get_photo(caller, photo_id):

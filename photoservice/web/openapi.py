@@ -26,10 +26,12 @@ WWW_AUTHENTICATE = {
 ERROR_RESPONSES = {
     400: ("Invalid input: `errors` names each offending field and why.", {}),
     401: ("No API key, or an unknown or revoked one.", {"WWW-Authenticate": WWW_AUTHENTICATE}),
+    403: ("The caller may see the photo but not do this: only its creator uploads its file.", {}),
     404: ("No such photo among those the caller may see.", {}),
-    409: ("The upload is not done: the file is not in the store, does not fit the upload "
-          "policy, or is not a photo (JPEG, PNG, HEIC/HEIF, WebP) or video (MP4, QuickTime) "
-          "whatever its Content-Type said; such a file is removed. The photo stays pending.", {}),
+    409: ("The photo's state does not allow it. Finalize: the file is not in the store, does "
+          "not fit the upload policy, or is not a photo (JPEG, PNG, HEIC/HEIF, WebP) or video "
+          "(MP4, QuickTime) whatever its Content-Type said; such a file is removed and the photo "
+          "stays pending. Upload URL: the photo is already uploaded.", {}),
     413: ("The request body is larger than the server accepts.", {}),
     415: ("The request body is not JSON (send Content-Type: application/json).", {}),
     429: ("Too many requests with this API key: retry after `Retry-After` seconds.",
@@ -116,21 +118,20 @@ _PENDING_PHOTO = {
     "variants": None,
 }
 
-CREATED_EXAMPLE = {
-    **_PENDING_PHOTO,
-    "upload_url": {
-        "url": "https://s3.us-east-1.amazonaws.com/photos",
-        "fields": {
-            "Content-Type": "image/jpeg",
-            "key": "front-roof-damage_a1b2c3d4.jpg",
-            "x-amz-algorithm": "AWS4-HMAC-SHA256",
-            "x-amz-credential": "AKIAIOSFODNN7EXAMPLE/20241128/us-east-1/s3/aws4_request",
-            "x-amz-date": "20241128T104107Z",
-            "policy": "eyJleHBpcmF0aW9uIjogIjIwMjQtMTEtMjhUMTE6NDE6MDdaIiwgLi4ufQ==",
-            "x-amz-signature": "9f1c0c4d2e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f",
-        },
+UPLOAD_POLICY_EXAMPLE = {
+    "url": "https://s3.us-east-1.amazonaws.com/photos",
+    "fields": {
+        "Content-Type": "image/jpeg",
+        "key": "front-roof-damage_a1b2c3d4.jpg",
+        "x-amz-algorithm": "AWS4-HMAC-SHA256",
+        "x-amz-credential": "AKIAIOSFODNN7EXAMPLE/20241128/us-east-1/s3/aws4_request",
+        "x-amz-date": "20241128T104107Z",
+        "policy": "eyJleHBpcmF0aW9uIjogIjIwMjQtMTEtMjhUMTE6NDE6MDdaIiwgLi4ufQ==",
+        "x-amz-signature": "9f1c0c4d2e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f",
     },
 }
+
+CREATED_EXAMPLE = {**_PENDING_PHOTO, "upload_url": UPLOAD_POLICY_EXAMPLE}
 
 # A PATCH: the crew tagged the wrong job; moving the line item moves the photo.
 UPDATE_EXAMPLE = {
