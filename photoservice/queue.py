@@ -12,7 +12,7 @@ from flask import current_app, has_app_context
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
-from .photos import outbox
+from .photos import deletions, outbox
 from .settings import DELIVER_WEBHOOK_TASK, MEDIA_TASK
 from .webhooks import outbox as webhook_outbox
 
@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 PROCESS_PHOTO = "workers.tasks.process_photo"
 PROCESS_MEDIA = MEDIA_TASK  # routed to the `media` queue by the Celery settings
 DELIVER_WEBHOOK = DELIVER_WEBHOOK_TASK  # routed to the `webhooks` queue
+DELETE_STORED_OBJECTS = "workers.tasks.delete_stored_objects"
+#: Store deletions per task: a purge's hundreds of photos become a few tasks.
+DELETION_BATCH = 100
 BROKER_DOWN = (BrokerError, RedisError, OSError)
 
 
@@ -76,4 +79,17 @@ def enqueue_deliveries(delivery_ids, countdown=None):
             log.warning("broker unavailable, %d webhook deliveries left for the sweep: %s",
                         len(delivery_ids) - sent, error)
             webhook_outbox.mark_undispatched(delivery_ids[sent:])
+            return
+
+
+def enqueue_store_deletions(deletion_ids):
+    """Queue the removal of deleted photos' objects; if the broker is down, the sweep sends it."""
+    deletion_ids = list(deletion_ids)
+    for start in range(0, len(deletion_ids), DELETION_BATCH):
+        try:
+            send(DELETE_STORED_OBJECTS, deletion_ids[start:start + DELETION_BATCH])
+        except BROKER_DOWN as error:
+            left = deletion_ids[start:]
+            log.warning("broker unavailable, %d store deletions left for the sweep: %s", len(left), error)
+            deletions.mark_undispatched(left)
             return

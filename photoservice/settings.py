@@ -101,6 +101,8 @@ def from_environ(environ=None):
         "PHOTO_UPLOAD_MAX_BYTES": _int(environ, "PHOTO_UPLOAD_MAX_BYTES", 100 * 1024 * 1024),
         "PHOTO_UPLOAD_EXPIRES": _int(environ, "PHOTO_UPLOAD_EXPIRES", 3600),
         "PHOTO_DOWNLOAD_EXPIRES": _int(environ, "PHOTO_DOWNLOAD_EXPIRES", 900),
+        # A photo still pending this long after its create is purged by the sweep.
+        "PHOTO_PENDING_TTL": _int(environ, "PHOTO_PENDING_TTL", 2 * 24 * 3600),
         "GEOCODER": environ.get("GEOCODER", "offline"),
         "GEOCODER_MAX_RPS": _float(environ, "GEOCODER_MAX_RPS", 1.0),
         "GEOCODER_TIMEOUT": _float(environ, "GEOCODER_TIMEOUT", 10.0),

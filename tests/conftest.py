@@ -18,6 +18,8 @@ from werkzeug.serving import make_server
 from devstack.postgres import EmbeddedPostgres
 from devstack.seaweed import SeaweedS3
 from photoservice import create_app
+from photoservice.accounts.api_keys import issue_key
+from photoservice.accounts.services import create_user
 from photoservice.demo import seed_company
 from photoservice.extensions import db
 from photoservice.photos.models import Photo
@@ -179,6 +181,16 @@ def as_user(client, company):
         user = next(u for u in of["users"] if u["role"] == role)
         return ApiClient(client, user)
     return make
+
+
+@pytest.fixture
+def second_crew(app, client, company):
+    """Another crew user of `company`: crew must not see each other's photos."""
+    with app.app_context():
+        user = create_user(company["id"], "Second crew", "crew")
+        user_id, (_, key) = user.id, issue_key(user)
+        db.session.commit()
+    return ApiClient(client, {"id": user_id, "role": "crew", "api_key": key})
 
 
 @pytest.fixture

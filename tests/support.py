@@ -1,8 +1,13 @@
 """Helpers and constants shared by the tests."""
+from concurrent.futures import ThreadPoolExecutor
+
 import requests
 
+from photoservice import storage
+from photoservice.database import utcnow
 from photoservice.extensions import db
-from photoservice.photos.models import Photo
+from photoservice.photos import deletions
+from photoservice.photos.models import Photo, StoreDeletion
 
 #: The first bytes of a JPEG, padded: what a store holds after a minimal upload.
 JPEG_STUB = b"\xff\xd8\xff" + b"0" * 100
@@ -43,6 +48,15 @@ class ApiClient:
     def finalize(self, photo_id):
         return self.put(f"/light/photos/{photo_id}/uploaded/")
 
+    def patch(self, photo_id, body, **kwargs):
+        return self.client.patch(f"/light/photos/{photo_id}/", json=body, headers=self.headers, **kwargs)
+
+    def delete(self, photo_id):
+        return self.client.delete(f"/light/photos/{photo_id}/", headers=self.headers)
+
+    def renew_upload_url(self, photo_id):
+        return self.client.post(f"/light/photos/{photo_id}/upload-url/", headers=self.headers)
+
     def upload_and_finalize(self, **body):
         """Create, upload a small file through the presigned POST, finalize."""
         photo = self.create(**body)
@@ -61,13 +75,43 @@ def upload(upload_url, content, fields=None, filename="photo.jpg"):
 
 
 def load_photo(app, photo_id):
-    """The photo as stored, read in a fresh session."""
+    """The photo as stored, read in a fresh session; None if there is none."""
     with app.app_context():
         photo = db.session.get(Photo, photo_id)
-        db.session.expunge(photo)
+        if photo is not None:
+            db.session.expunge(photo)
         return photo
+
+
+def in_another_thread(function, *args):
+    """`function(*args)` run in a thread of its own: its own app context and database
+    session, as another request or worker would have."""
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(function, *args).result(timeout=60)
 
 
 def photo_columns(photo):
     """Every stored column of a photo, by attribute name."""
     return {c.key: getattr(photo, c.key) for c in Photo.__mapper__.column_attrs}
+
+
+def in_store(app, key):
+    """Whether the store holds an object under `key`."""
+    with app.app_context():
+        return storage.stat_object(key) is not None
+
+
+def store_deletions(app):
+    """Every row of the store-deletion outbox, by id."""
+    with app.app_context():
+        rows = db.session.execute(db.select(StoreDeletion).order_by(StoreDeletion.id)).scalars().all()
+        db.session.expunge_all()
+        return rows
+
+
+def run_due_deletions(app):
+    """What the worker does with every store deletion due now; returns how many rows it did."""
+    with app.app_context():
+        due_ids = db.session.execute(db.select(StoreDeletion.id).where(
+            StoreDeletion.due_at <= utcnow())).scalars().all()
+        return deletions.remove_objects(due_ids)

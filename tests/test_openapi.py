@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-PATHS = {"/light/photos/", "/light/photos/{photo_id}/", "/light/photos/{photo_id}/uploaded/"}
+PATHS = {"/light/photos/", "/light/photos/{photo_id}/", "/light/photos/{photo_id}/uploaded/",
+         "/light/photos/{photo_id}/upload-url/"}
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 REPRESENTATION = {
     "id", "name", "description", "job", "job_inspection_line_item", "estimate_line_item",
@@ -39,12 +40,13 @@ def response_schema(spec, response):
     return resolve(spec, resolve(spec, response)["content"]["application/json"]["schema"])
 
 
-def test_document_lists_the_three_paths(spec):
+def test_document_lists_every_path(spec):
     assert spec["openapi"].startswith("3.")
     assert PATHS <= set(spec["paths"])
     assert set(spec["paths"]["/light/photos/"]) >= {"get", "post"}
-    assert "get" in spec["paths"]["/light/photos/{photo_id}/"]
+    assert set(spec["paths"]["/light/photos/{photo_id}/"]) >= {"get", "patch", "delete"}
     assert "put" in spec["paths"]["/light/photos/{photo_id}/uploaded/"]
+    assert "post" in spec["paths"]["/light/photos/{photo_id}/upload-url/"]
 
 
 def test_no_operation_documents_a_422(spec):
@@ -112,6 +114,30 @@ def test_every_operation_has_a_summary(spec):
         assert op.get("summary"), (path, method)
 
 
+def test_every_operation_has_a_stable_name(spec):
+    names = {(path, method): op.get("operationId") for path, method, op in operations(spec)}
+    assert all(names.values()), names
+    assert len(set(names.values())) == len(names)
+    assert names[("/light/photos/{photo_id}/", "patch")] == "updatePhoto"
+    assert names[("/light/photos/{photo_id}/", "delete")] == "deletePhoto"
+    assert names[("/light/photos/{photo_id}/upload-url/", "post")] == "renewUploadUrl"
+
+
+def test_update_body_is_the_create_fields_all_optional(spec):
+    paths = spec["paths"]
+    schema_of = lambda op: resolve(spec, op["requestBody"]["content"]["application/json"]["schema"])  # noqa: E731
+    update = schema_of(paths["/light/photos/{photo_id}/"]["patch"])
+    create = schema_of(paths["/light/photos/"]["post"])
+    assert "required" not in update and update["additionalProperties"] is False
+    assert set(update["properties"]) == set(create["properties"]) - {"exif", "is_video", "client_id"}
+    for name, field in update["properties"].items():
+        rules = {k: v for k, v in field.items() if k not in ("nullable", "default")}
+        assert rules == {k: v for k, v in create["properties"][name].items()
+                         if k not in ("nullable", "default")}, name
+    assert update["properties"]["tags"]["nullable"] is True  # null clears, as [] does
+    assert "nullable" not in update["properties"]["name"]
+
+
 def test_docs_page_is_html(client):
     response = client.get("/docs")
     assert response.status_code == 200
@@ -137,7 +163,10 @@ ERROR_STATUSES = {
     ("/light/photos/", "get"): {"400", "401", "429", "503"},
     ("/light/photos/", "post"): {"400", "401", "413", "415", "429", "503"},
     ("/light/photos/{photo_id}/", "get"): {"401", "404", "429", "503"},
+    ("/light/photos/{photo_id}/", "patch"): {"400", "401", "404", "413", "415", "429", "503"},
+    ("/light/photos/{photo_id}/", "delete"): {"401", "404", "429", "503"},
     ("/light/photos/{photo_id}/uploaded/", "put"): {"401", "404", "409", "429", "503"},
+    ("/light/photos/{photo_id}/upload-url/", "post"): {"401", "403", "404", "409", "429", "503"},
     ("/light/webhooks/", "get"): {"401", "403", "429", "503"},
     ("/light/webhooks/", "post"): {"400", "401", "403", "409", "413", "415", "429", "503"},
     (WEBHOOK, "get"): {"401", "403", "404", "429", "503"},
@@ -147,8 +176,10 @@ ERROR_STATUSES = {
     (WEBHOOK + "deliveries/", "get"): {"400", "401", "403", "404", "429", "503"},
     (WEBHOOK + "deliveries/{delivery_id}/redeliver/", "post"): {"401", "403", "404", "409", "429", "503"},
 }
+# Success statuses other than a plain 200.
 SUCCESS_STATUSES = {
     ("/light/photos/", "post"): {"200", "201"},
+    ("/light/photos/{photo_id}/", "delete"): {"204"},
     ("/light/webhooks/", "post"): {"201"},
     (WEBHOOK, "delete"): {"204"},
     (WEBHOOK + "deliveries/{delivery_id}/redeliver/", "post"): {"202"},
@@ -184,10 +215,18 @@ def test_examples_show_the_create_body_and_every_representation(spec):
     paths = spec["paths"]
     for response in (create["responses"]["201"], create["responses"]["200"],
                      paths["/light/photos/{photo_id}/"]["get"]["responses"]["200"],
+                     paths["/light/photos/{photo_id}/"]["patch"]["responses"]["200"],
                      paths["/light/photos/{photo_id}/uploaded/"]["put"]["responses"]["200"]):
         example = response["content"]["application/json"]["example"]
         assert set(example) == set(response_schema(spec, response)["properties"])
         assert REPRESENTATION <= set(example)
+    update = paths["/light/photos/{photo_id}/"]["patch"]
+    body = update["requestBody"]["content"]["application/json"]
+    assert set(body["example"]) <= set(resolve(spec, body["schema"])["properties"])
+    patched = update["responses"]["200"]["content"]["application/json"]["example"]
+    assert {name: patched[name] for name in body["example"]} == body["example"]
+    renewed = paths["/light/photos/{photo_id}/upload-url/"]["post"]["responses"]["200"]
+    assert set(renewed["content"]["application/json"]["example"]) == {"url", "fields"}
 
 
 def test_webhook_paths_and_secret_shown_only_on_create_and_rotate(spec):

@@ -30,7 +30,13 @@ def test_empty_values_mean_the_default():
     assert config["PHOTO_UPLOAD_EXPIRES"] == 3600
 
 
-@pytest.mark.parametrize("name", ["PHOTO_UPLOAD_MAX_BYTES", "PROCESSING_SWEEP_INTERVAL"])
+def test_abandoned_uploads_are_kept_two_days_unless_set():
+    assert settings.from_environ({})["PHOTO_PENDING_TTL"] == 172800
+    assert settings.from_environ({"PHOTO_PENDING_TTL": "3600"})["PHOTO_PENDING_TTL"] == 3600
+
+
+@pytest.mark.parametrize("name", ["PHOTO_UPLOAD_MAX_BYTES", "PROCESSING_SWEEP_INTERVAL",
+                                  "PHOTO_PENDING_TTL"])
 def test_a_malformed_number_names_the_setting(name):
     with pytest.raises(RuntimeError, match=name):
         settings.from_environ({name: "lots"})

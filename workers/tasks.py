@@ -2,6 +2,7 @@
 import logging
 import random
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from celery import shared_task
@@ -12,9 +13,10 @@ from photoservice.database import DATABASE_UNAVAILABLE
 from photoservice.errors import DependencyUnavailable
 from photoservice.geocoding.geocoders import GateBusy, GeocodingUnavailable
 from photoservice.media import services as media
-from photoservice.photos import outbox
+from photoservice.photos import deletions, lifecycle, outbox
 from photoservice.processing import services as processing
-from photoservice.queue import DELIVER_WEBHOOK, PROCESS_MEDIA, PROCESS_PHOTO, enqueue_deliveries
+from photoservice.queue import (DELETE_STORED_OBJECTS, DELETION_BATCH, DELIVER_WEBHOOK, PROCESS_MEDIA,
+                                PROCESS_PHOTO, enqueue_deliveries)
 from photoservice.settings import SWEEP_TASK
 from photoservice.webhooks import delivery, events
 from photoservice.webhooks import outbox as webhook_outbox
@@ -36,50 +38,62 @@ def backoff(retries, at_least=None):
 
 @dataclass(frozen=True)
 class Work:
-    """One kind of a photo's work, as its task runs it."""
+    """One kind of background work, as its task runs it.
 
-    run: Callable  # (photo_id)
-    record_failure: Callable  # (photo_id, reason)
-    note_retry: Callable  # (photo_id, countdown)
+    Its subject is a photo id, or for store deletions a list of deletion ids.
+    """
+
+    run: Callable  # (subject)
+    record_failure: Callable  # (subject, reason)
+    note_retry: Callable  # (subject, countdown)
     due: Callable  # () -> ids the sweep sends
-    marker: object  # its outbox marker
+    mark_dispatched: Callable  # (ids): the sweep sent them
+    finished: Callable = lambda subject: None  # (subject): the work ended, either way
 
 
 METADATA = Work(processing.process_photo, processing.record_failure, processing.note_retry,
-                processing.due_for_dispatch, outbox.METADATA)
+                processing.due_for_dispatch, partial(outbox.mark_dispatched, marker=outbox.METADATA),
+                events.announce_processed)
 MEDIA = Work(media.process_media, media.record_media_failure, media.note_media_retry,
-             media.due_for_media, outbox.MEDIA)
+             media.due_for_media, partial(outbox.mark_dispatched, marker=outbox.MEDIA),
+             events.announce_processed)
+# A store deletion never fails for good: when its tries run out, the sweep sends it again.
+STORE_DELETIONS = Work(deletions.remove_objects, deletions.note_failure, deletions.note_retry,
+                       deletions.due, deletions.mark_dispatched)
 
 
-def run_with_retries(task, work, photo_id):
-    """Run `work` for a photo: transient failures retry with backoff, others fail the photo.
+def run_with_retries(task, work, subject):
+    """Run `work`: transient failures retry with backoff, others are recorded as failures.
 
-    Whichever of the photo's two kinds of work ends last (either way) announces
-    `photo.processed`; the sweep does if this process dies first.
+    Once the work has ended, either way, `work.finished(subject)` runs: a photo's
+    work announces `photo.processed` when it ends last (the sweep does if this
+    process dies first).
     """
     try:
-        work.run(photo_id)
+        work.run(subject)
     except TRANSIENT as error:
         tries = task.request.retries + 1
         if tries >= current_app.config["PROCESSING_MAX_ATTEMPTS"]:
-            work.record_failure(photo_id, f"Gave up after {tries} tries: {error}")
-            events.announce_processed(photo_id)
+            work.record_failure(subject, f"Gave up after {tries} tries: {error}")
+            work.finished(subject)
             return
         countdown = backoff(task.request.retries, getattr(error, "retry_after", None))
         try:
-            work.note_retry(photo_id, countdown)
+            work.note_retry(subject, countdown)
         except DATABASE_UNAVAILABLE:
             # The outage that failed the task may stop us noting the retry: retry all
             # the same (at worst the sweep also re-sends it; the task is idempotent).
-            log.warning("photo %s: retry in %.0f s not noted, the database is down", photo_id, countdown)
+            log.warning("%s %s: retry in %.0f s not noted, the database is down",
+                        task.name, subject, countdown)
         raise task.retry(exc=error, countdown=countdown)
     except Exception as error:
-        # Not transient: retrying cannot help. The photo says so at once, keeping
-        # what an earlier commit of this attempt saved; Celery still logs the error.
-        work.record_failure(photo_id, f"Processing failed: {type(error).__name__}: {error}")
-        events.announce_processed(photo_id)
+        # Not transient: retrying cannot help. The failure is recorded at once (the
+        # photo keeps what an earlier commit of this attempt saved; a store deletion
+        # waits for the sweep); Celery still logs the error.
+        work.record_failure(subject, f"Processing failed: {type(error).__name__}: {error}")
+        work.finished(subject)
         raise
-    events.announce_processed(photo_id)
+    work.finished(subject)
 
 
 @shared_task(name=PROCESS_PHOTO, bind=True, acks_late=True, max_retries=None)
@@ -105,17 +119,33 @@ def deliver_webhook(self, delivery_id):
         enqueue_deliveries([delivery_id], countdown=wait)
 
 
+@shared_task(name=DELETE_STORED_OBJECTS, bind=True, acks_late=True, max_retries=None)
+def delete_stored_objects(self, deletion_ids):
+    """Remove deleted photos' objects from the store (store_deletions rows, by id)."""
+    run_with_retries(self, STORE_DELETIONS, deletion_ids)
+
+
 @shared_task(name=SWEEP_TASK, acks_late=True, ignore_result=True)
 def sweep_processing():
-    """Send work the broker never got (it was down) or that was lost (a dead worker),
-    webhook deliveries that are due, and `photo.processed` events a dead worker missed."""
+    """Purge abandoned uploads, then send work the broker never got (it was down) or
+    that was lost (a dead worker), webhook deliveries that are due, and
+    `photo.processed` events a dead worker missed."""
+    purged = lifecycle.purge_abandoned()
+    if purged:
+        log.info("purged %d pending photos", purged)
     for task, work in ((process_photo, METADATA), (process_media, MEDIA)):
         photo_ids = work.due()
         for photo_id in photo_ids:
             task.apply_async(args=[photo_id])
-        outbox.mark_dispatched(photo_ids, work.marker)
+        work.mark_dispatched(photo_ids)
         if photo_ids:
             log.info("swept %d photos into %s", len(photo_ids), task.name)
+    deletion_ids = STORE_DELETIONS.due()
+    for start in range(0, len(deletion_ids), DELETION_BATCH):
+        delete_stored_objects.apply_async(args=[deletion_ids[start:start + DELETION_BATCH]])
+    STORE_DELETIONS.mark_dispatched(deletion_ids)
+    if deletion_ids:
+        log.info("swept %d store deletions into %s", len(deletion_ids), DELETE_STORED_OBJECTS)
     delivery_ids = webhook_outbox.due_deliveries()
     for delivery_id in delivery_ids:
         deliver_webhook.apply_async(args=[delivery_id])

@@ -14,13 +14,16 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
-from .. import storage
+from .. import queue, storage
 from ..database import utcnow
 from ..extensions import db
 from ..geocoding.geocoders import GeocodingRefused
 from ..geocoding.reverse import reverse_geocode
+from ..photos import deletions
 from ..photos.models import CapturedAtSource, MediaStatus, Photo
+from ..photos.object_keys import derivative_key, stored_keys
 from ..processing.gps import UnparseableLocation, coordinates_from_exif
 from .images import MediaRefused, analyse_image
 
@@ -28,39 +31,42 @@ DERIVATIVE_TYPE = "image/jpeg"
 SPOOL_IN_MEMORY = 32 * 2**20
 
 
-def derivative_key(key, name):
-    """Where a derivative is stored: beside the original, e.g. `roof_a1b2c3d4.jpg.thumbnail.jpg`.
-
-    Original keys never contain a dot before their extension, so no client
-    upload can name a derivative's key.
-    """
-    return f"{key}.{name}.jpg"
-
-
-def stored_keys(photo):
-    """Every object a photo may have in the store: its original and its derivatives."""
-    return [photo.key, *(derivative_key(photo.key, name) for name in ("thumbnail", "web"))]
-
-
 def process_media(photo_id):
     """Hash, measure and derive a photo's file; returns the photo (None if gone).
 
     Raises DependencyUnavailable (the store), GeocodingUnavailable, GateBusy or a
     database error when it should be retried. A file that can never be read is a
-    permanent failure, recorded on the photo.
+    permanent failure, recorded on the photo. A photo deleted meanwhile is no error.
     """
     photo = db.session.get(Photo, photo_id)
-    if photo is None or photo.media_status != MediaStatus.QUEUED.value:
+    if photo is None:
+        return None
+    keys = stored_keys(photo)
+    try:
+        return _process(photo)
+    except StaleDataError:
+        # Deleted while this ran: its row was gone when the work was saved. The
+        # deletion scheduled what was stored at the time; a derivative stored since
+        # would stay behind, so everything under the photo's key goes once more.
+        db.session.rollback()
+        deletion_ids = deletions.schedule_keys(keys)
+        db.session.commit()
+        queue.enqueue_store_deletions(deletion_ids)
+        return None
+
+
+def _process(photo):
+    if photo.media_status != MediaStatus.QUEUED.value:
         return photo
     if photo.sha256 is None:  # the file has not been read yet
         limit = current_app.config["PROCESSING_MAX_ATTEMPTS"]
         if photo.media_attempts >= limit:  # e.g. a file that killed the worker each time
-            return record_media_failure(photo_id, f"Gave up after {limit} attempts.")
+            return record_media_failure(photo.id, f"Gave up after {limit} attempts.")
         photo.media_attempts += 1
         db.session.commit()  # the attempt counts even if this file kills the process
         refused = _read_file(photo)
         if refused:
-            return record_media_failure(photo_id, refused, sha256=photo.sha256)
+            return record_media_failure(photo.id, refused, sha256=photo.sha256)
         db.session.commit()  # the file's facts are saved: a retry goes on from here
     if _needs_place(photo):
         try:

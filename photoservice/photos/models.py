@@ -2,7 +2,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -128,6 +128,9 @@ def _listing_index(name, *leading):
 _listing_index("ix_photos_listing", Photo.company_id)
 _listing_index("ix_photos_job_listing", Photo.company_id, Photo.job_id)
 _listing_index("ix_photos_creator_listing", Photo.created_by)
+# The periodic purge of abandoned uploads looks for old pending photos only.
+Index("ix_photos_pending_created", Photo.created_at,
+      postgresql_where=Photo.status == PhotoStatus.PENDING_UPLOAD.value)
 Index("ix_photos_media_unfinished", Photo.id,
       postgresql_where=Photo.media_status == MediaStatus.QUEUED.value)
 #: Both kinds of a photo's work have finished (each either way).
@@ -138,3 +141,24 @@ Index("ix_photos_processed_event_due", Photo.id,
       & Photo.media_status.in_([MediaStatus.PROCESSED.value, MediaStatus.FAILED.value]))
 Index("ix_photos_tags", Photo.tags, postgresql_using="gin", postgresql_ops={"tags": "jsonb_path_ops"},
       postgresql_where=Photo.status == PhotoStatus.UPLOADED.value)
+
+
+class StoreDeletion(db.Model):
+    """An object to remove from the store: the outbox of photo deletions.
+
+    Written in the transaction that deletes the photo, so a photo never goes
+    without its files being scheduled to go too; removed once the object is gone.
+    A key may be listed twice (a late pass, a media task that raced the deletion).
+    """
+
+    __tablename__ = "store_deletions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Not removed before this time (a late pass waits out the upload policy).
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Outbox marker, like Photo.dispatched_at: NULL = not handed to the broker yet.
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)

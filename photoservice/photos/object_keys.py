@@ -43,6 +43,24 @@ def object_key(name, is_video):
     return f"{slug}_{secrets.token_hex(4)}{ext}"
 
 
+#: The sized copies the media work stores beside an original.
+DERIVATIVES = ("thumbnail", "web")
+
+
+def derivative_key(key, name):
+    """Where a derivative is stored: beside the original, e.g. `roof_a1b2c3d4.jpg.thumbnail.jpg`.
+
+    Original keys never contain a dot before their extension, so no client
+    upload can name a derivative's key.
+    """
+    return f"{key}.{name}.jpg"
+
+
+def stored_keys(photo):
+    """Every object a photo may have in the store: its original and its derivatives."""
+    return [photo.key, *(derivative_key(photo.key, name) for name in DERIVATIVES)]
+
+
 def content_type_for(key, is_video):
     """The Content-Type a key's extension implies."""
     ext = posixpath.splitext(key)[1]

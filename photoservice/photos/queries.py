@@ -25,9 +25,17 @@ def listed_for(caller):
     return condition
 
 
-def find_visible(caller, photo_id):
+def find_visible(caller, photo_id, lock=False):
+    """The photo if the caller may see it, else None; `lock` holds its row until commit."""
+    query = select(Photo).where(Photo.id == photo_id, visible_to(caller))
+    return db.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+
+
+def lock(photo_id):
+    """Lock a photo's row until commit, reading it afresh; None if it is gone."""
     return db.session.execute(
-        select(Photo).where(Photo.id == photo_id, visible_to(caller))
+        select(Photo).where(Photo.id == photo_id).with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
 

@@ -5,9 +5,10 @@ from ..web import openapi
 from ..web.auth import SECURITY, authenticate, current_caller
 from ..web.blueprint import Blueprint
 from ..web.pagination import page_body
-from . import services
+from . import lifecycle, services
 from .schemas import (PhotoCreatedSchema, PhotoCreateSchema, PhotoDetailSchema,
-                      PhotoListQuerySchema, PhotoPageSchema, PhotoSchema)
+                      PhotoListQuerySchema, PhotoPageSchema, PhotoSchema, PhotoUpdateSchema,
+                      UploadPolicySchema)
 
 blp = Blueprint("photos", __name__, url_prefix="/light/photos", description="Photos and their uploads.")
 blp.before_request(authenticate)
@@ -18,7 +19,7 @@ class Photos(MethodView):
     @blp.arguments(PhotoListQuerySchema, location="query")
     @blp.response(200, PhotoPageSchema)
     @blp.error_responses(400, 401, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="listPhotos")
     def get(self, args):
         """List uploaded photos visible to the caller"""
         page, page_size = args.pop("page"), args.pop("page_size")
@@ -30,7 +31,7 @@ class Photos(MethodView):
     @blp.alt_response(200, schema=PhotoCreatedSchema, example=openapi.CREATED_EXAMPLE, success=True,
                       description="A create repeated with a known client_id: the existing photo.")
     @blp.error_responses(400, 401, 413, 415, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="createPhoto")
     def post(self, data):
         """Create a photo (step 1: returns a presigned S3 POST)"""
         photo, created = services.create_photo(current_caller(), data)
@@ -41,17 +42,42 @@ class Photos(MethodView):
 class PhotoById(MethodView):
     @blp.response(200, PhotoDetailSchema, example=openapi.DETAIL_EXAMPLE)
     @blp.error_responses(401, 404, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="getPhoto")
     def get(self, photo_id):
         """Get one photo, with a download link once uploaded"""
         return services.get_photo(current_caller(), photo_id)
+
+    @blp.arguments(PhotoUpdateSchema, example=openapi.UPDATE_EXAMPLE)
+    @blp.response(200, PhotoDetailSchema, example=openapi.UPDATED_EXAMPLE)
+    @blp.error_responses(400, 401, 404, 413, 415, 429, 503)
+    @blp.doc(security=SECURITY, operationId="updatePhoto")
+    def patch(self, changes, photo_id):
+        """Change a photo's name, description, tags, related_to, job or line items"""
+        return lifecycle.update_photo(current_caller(), photo_id, changes)
+
+    @blp.response(204)
+    @blp.error_responses(401, 404, 429, 503)
+    @blp.doc(security=SECURITY, operationId="deletePhoto")
+    def delete(self, photo_id):
+        """Delete a photo (a worker then removes its files from the store)"""
+        lifecycle.delete_photo(current_caller(), photo_id)
 
 
 @blp.route("/<int:photo_id>/uploaded/")
 class PhotoUploaded(MethodView):
     @blp.response(200, PhotoSchema, example=openapi.PHOTO_EXAMPLE)
     @blp.error_responses(401, 404, 409, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="finalizeUpload")
     def put(self, photo_id):
         """Finalize an upload (step 2: the file is in the store)"""
         return services.finalize_upload(current_caller(), photo_id)
+
+
+@blp.route("/<int:photo_id>/upload-url/")
+class PhotoUploadUrl(MethodView):
+    @blp.response(200, UploadPolicySchema, example=openapi.UPLOAD_POLICY_EXAMPLE)
+    @blp.error_responses(401, 403, 404, 409, 429, 503)
+    @blp.doc(security=SECURITY, operationId="renewUploadUrl")
+    def post(self, photo_id):
+        """Get a fresh presigned POST for a pending photo's file (its creator only)"""
+        return services.renew_upload_policy(current_caller(), photo_id)

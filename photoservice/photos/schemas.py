@@ -1,4 +1,6 @@
 """What clients send to and receive from the photo endpoints."""
+import copy
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -52,10 +54,43 @@ class PhotoCreateSchema(ma.Schema):
 
     @ma.post_load
     def normalise(self, data, **kwargs):
+        return normalised(data)
+
+
+def normalised(data):
+    """Names trimmed; tags a set: trimmed, first spelling kept, order preserved."""
+    if "name" in data:
         data["name"] = data["name"].strip()
-        # Tags are a set: trimmed, first spelling kept, order preserved.
+    if data.get("tags") is not None:
         data["tags"] = list(dict.fromkeys(tag.strip() for tag in data["tags"]))
-        return data
+    return data
+
+
+#: What PATCH may change: the create's fields but the file's own (exif,
+#: is_video) and the client's record id.
+UPDATABLE = ("name", "description", "job", "job_inspection_line_item", "estimate_line_item",
+             "supplemental_line_item", "change_order_line_item", "tags", "related_to")
+
+
+def _as_update_field(name):
+    """The create's field `name`, validated the same, for a partial update: optional,
+    nothing filled in when absent, and for the lists `null` clears like `[]`."""
+    field = copy.deepcopy(PhotoCreateSchema._declared_fields[name])
+    field.required, field.load_default = False, ma.missing
+    if isinstance(field, fields.List):
+        field.allow_none = True
+    return field
+
+
+class PhotoUpdateSchema(ma.Schema.from_dict({name: _as_update_field(name) for name in UPDATABLE})):
+    """A partial update: only the fields sent change; `null` clears one (`name` aside)."""
+
+    @ma.post_load
+    def normalise(self, data, **kwargs):
+        for name in ("tags", "related_to"):
+            if name in data and data[name] is None:
+                data[name] = []
+        return normalised(data)
 
 
 def sent_in_full(schema_class):

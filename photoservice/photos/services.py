@@ -1,15 +1,13 @@
-"""The photo upload flow: create, finalize, read."""
+"""The photo upload flow: create, finalize, a fresh upload policy, read."""
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert
 
 from .. import queue, storage
 from ..database import MAX_ID, execute, utcnow
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, NotAllowed, NotFound
 from ..extensions import db
 from ..media import formats
-from ..webhooks import events
-from ..webhooks.models import EventType
-from . import queries
+from . import events, queries
 from .models import REFERENCES, MediaStatus, Photo, PhotoStatus
 from .object_keys import content_type_for, media_kind, object_key
 from .references import resolve_job
@@ -79,9 +77,27 @@ def _upload_policy(photo):
     )
 
 
+def renew_upload_policy(caller, photo_id):
+    """A fresh upload policy for the same key, while the photo is pending; its creator only.
+
+    For the phone whose policy expired before it could upload (offline, say).
+    """
+    photo = visible_or_404(caller, photo_id)
+    if photo.created_by != caller.user_id:
+        raise NotAllowed("Only the user who created the photo can upload its file.")
+    if photo.is_uploaded:
+        raise Conflict("The photo is already uploaded; its file cannot be replaced.")
+    return _upload_policy(photo)
+
+
 def get_photo(caller, photo_id):
     """One photo the caller may see, with a download link once uploaded."""
-    photo = _with_variant_links(_visible_or_404(caller, photo_id))
+    return detailed(visible_or_404(caller, photo_id))
+
+
+def detailed(photo):
+    """The photo as a single-photo response shows it: links to its file and derivatives."""
+    photo = _with_variant_links(photo)
     photo.download_url = storage.download_url(photo.key) if photo.is_uploaded else None
     return photo
 
@@ -98,9 +114,31 @@ def _with_variant_links(photo):
 def finalize_upload(caller, photo_id):
     """Mark a photo uploaded once its file is really in the store and really a photo
     (or video). Repeatable: an uploaded photo is returned as it is."""
-    photo = _visible_or_404(caller, photo_id)
+    photo = visible_or_404(caller, photo_id)
     if photo.is_uploaded:
         return photo
+    stored, content_type = _checked_upload(photo)
+    # No lock is held across the store calls; the photo may have been deleted (or
+    # finalized by a repeat) meanwhile.
+    photo = queries.lock(photo_id)
+    if photo is None:
+        raise NotFound("Photo not found.")
+    if photo.is_uploaded:
+        return photo
+    photo.content_type = content_type
+    photo.size, photo.etag = stored.size, stored.etag
+    photo.status = PhotoStatus.UPLOADED.value
+    photo.uploaded_at = utcnow()
+    photo.media_status, photo.media_dispatched_at = MediaStatus.QUEUED.value, utcnow()
+    deliveries = events.photo_uploaded(photo)
+    db.session.commit()
+    queue.enqueue_media(photo.id)
+    queue.enqueue_deliveries(deliveries)
+    return photo
+
+
+def _checked_upload(photo):
+    """What the store holds for a photo, checked against its upload policy: (object, content type)."""
     stored = storage.stat_object(photo.key)
     if stored is None:
         raise Conflict("The file has not been uploaded yet: POST it to upload_url, then retry.")
@@ -108,16 +146,7 @@ def finalize_upload(caller, photo_id):
     if stored.size > current_app.config["PHOTO_UPLOAD_MAX_BYTES"] or \
             not stored.content_type.startswith(f"{media}/"):
         raise Conflict(f"The stored file does not fit the upload policy ({media}/*, size limit).")
-    photo.content_type = _checked_content(photo)
-    photo.size, photo.etag = stored.size, stored.etag
-    photo.status = PhotoStatus.UPLOADED.value
-    photo.uploaded_at = utcnow()
-    photo.media_status, photo.media_dispatched_at = MediaStatus.QUEUED.value, utcnow()
-    deliveries = events.emit(photo.company_id, EventType.PHOTO_UPLOADED, photo)
-    db.session.commit()
-    queue.enqueue_media(photo.id)
-    queue.enqueue_deliveries(deliveries)
-    return photo
+    return stored, _checked_content(photo)
 
 
 def _checked_content(photo):
@@ -142,8 +171,9 @@ def list_photos(caller, filters, page, page_size):
     return count, [_with_variant_links(photo) for photo in photos]
 
 
-def _visible_or_404(caller, photo_id):
-    photo = queries.find_visible(caller, photo_id) if photo_id <= MAX_ID else None
+def visible_or_404(caller, photo_id, lock=False):
+    """The photo if the caller may see it (`lock`: its row locked until commit); else NotFound."""
+    photo = queries.find_visible(caller, photo_id, lock) if photo_id <= MAX_ID else None
     if photo is None:
         raise NotFound("Photo not found.")
     return photo

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..database import execute, utcnow
 from ..extensions import db
@@ -46,6 +47,15 @@ def process_photo(photo_id):
     photo = db.session.get(Photo, photo_id)
     if photo is None or photo.processing_status == ProcessingStatus.PROCESSED.value:
         return photo
+    try:
+        return _fill_in(photo)
+    except StaleDataError:
+        # Deleted while this ran (the geocoder call can be slow): nothing is left to do.
+        db.session.rollback()
+        return None
+
+
+def _fill_in(photo):
     photo.processing_attempts += 1
     # What the client sent wins; what it left out, the media work may find in the
     # file itself (it never writes what the client gave, so the two never clash).
@@ -72,7 +82,7 @@ def process_photo(photo_id):
             try:
                 place = geocode_miss(*coordinates)
             except GeocodingRefused as error:
-                return record_failure(photo_id, f"Reverse geocoding refused: {error}")
+                return record_failure(photo.id, f"Reverse geocoding refused: {error}")
         photo.location = place
     photo.processing_status = ProcessingStatus.PROCESSED.value
     photo.processing_error = None

@@ -26,13 +26,14 @@ WWW_AUTHENTICATE = {
 ERROR_RESPONSES = {
     400: ("Invalid input: `errors` names each offending field and why.", {}),
     401: ("No API key, or an unknown or revoked one.", {"WWW-Authenticate": WWW_AUTHENTICATE}),
-    403: ("The caller's role may not do this: webhooks are managed by owners only.", {}),
+    403: ("The caller's role may not do this: webhooks are managed by owners only, and "
+          "only a photo's creator renews its upload URL.", {}),
     404: ("No such object (photo, webhook endpoint, delivery) among those the caller may see.", {}),
     409: ("A state conflict. Finalize: the upload is not done (the file is not in the store, "
           "does not fit the upload policy, or is not a photo (JPEG, PNG, HEIC/HEIF, WebP) or "
           "video (MP4, QuickTime) whatever its Content-Type said; such a file is removed; the "
-          "photo stays pending). Webhooks: the endpoint is disabled (redeliver), or the "
-          "company has its maximum of endpoints (create).", {}),
+          "photo stays pending). Upload URL: the photo is already uploaded. Webhooks: the "
+          "endpoint is disabled (redeliver), or the company has its maximum of endpoints (create).", {}),
     413: ("The request body is larger than the server accepts.", {}),
     415: ("The request body is not JSON (send Content-Type: application/json).", {}),
     429: ("Too many requests with this API key: retry after `Retry-After` seconds.",
@@ -68,7 +69,7 @@ def register_error_responses(spec):
         spec.components.response(response_name(status), response, lazy=True)
 
 
-# The examples: a create body, then the photo as each operation returns it.
+# The examples: the bodies sent, then the photo as each operation returns it.
 CREATE_EXAMPLE = {
     "name": "Front roof damage",
     "description": "Hail damage above the porch.",
@@ -119,20 +120,27 @@ _PENDING_PHOTO = {
     "variants": None,
 }
 
-CREATED_EXAMPLE = {
-    **_PENDING_PHOTO,
-    "upload_url": {
-        "url": "https://s3.us-east-1.amazonaws.com/photos",
-        "fields": {
-            "Content-Type": "image/jpeg",
-            "key": "front-roof-damage_a1b2c3d4.jpg",
-            "x-amz-algorithm": "AWS4-HMAC-SHA256",
-            "x-amz-credential": "AKIAIOSFODNN7EXAMPLE/20241128/us-east-1/s3/aws4_request",
-            "x-amz-date": "20241128T104107Z",
-            "policy": "eyJleHBpcmF0aW9uIjogIjIwMjQtMTEtMjhUMTE6NDE6MDdaIiwgLi4ufQ==",
-            "x-amz-signature": "9f1c0c4d2e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f",
-        },
+UPLOAD_POLICY_EXAMPLE = {
+    "url": "https://s3.us-east-1.amazonaws.com/photos",
+    "fields": {
+        "Content-Type": "image/jpeg",
+        "key": "front-roof-damage_a1b2c3d4.jpg",
+        "x-amz-algorithm": "AWS4-HMAC-SHA256",
+        "x-amz-credential": "AKIAIOSFODNN7EXAMPLE/20241128/us-east-1/s3/aws4_request",
+        "x-amz-date": "20241128T104107Z",
+        "policy": "eyJleHBpcmF0aW9uIjogIjIwMjQtMTEtMjhUMTE6NDE6MDdaIiwgLi4ufQ==",
+        "x-amz-signature": "9f1c0c4d2e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f",
     },
+}
+
+CREATED_EXAMPLE = {**_PENDING_PHOTO, "upload_url": UPLOAD_POLICY_EXAMPLE}
+
+# A PATCH: the crew tagged the wrong job; moving the line item moves the photo.
+UPDATE_EXAMPLE = {
+    "name": "Front slope, hail damage",
+    "description": None,
+    "job_inspection_line_item": 13,
+    "tags": ["hail"],
 }
 
 PHOTO_EXAMPLE = {
@@ -171,4 +179,11 @@ DETAIL_EXAMPLE = {
     **PHOTO_EXAMPLE,
     "download_url": "https://s3.us-east-1.amazonaws.com/photos/front-roof-damage_a1b2c3d4.jpg"
                     "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-Signature=...",
+}
+
+UPDATED_EXAMPLE = {
+    **DETAIL_EXAMPLE,
+    **UPDATE_EXAMPLE,
+    "job": 8,
+    "updated_at": "2024-11-28T11:02:45.118000+00:00",
 }

@@ -15,7 +15,7 @@ from photoservice.extensions import db
 from photoservice.geocoding.models import GeocodedPlace
 from photoservice.photos.models import Photo
 from photoservice.processing import services
-from tests.support import METRE, NEW_YORK, load_photo, photo_columns
+from tests.support import METRE, NEW_YORK, in_another_thread, load_photo, photo_columns
 
 MID_ATLANTIC = {"latitude": 0.5, "longitude": -30}
 TIMESTAMP_MS = 1732790400123  # 2024-11-28 10:40:00.123 UTC
@@ -234,3 +234,18 @@ def test_capture_time_is_utc_from_milliseconds():
 
 
 # ---------------------------------------------------------------- the task around the service
+
+
+def test_a_photo_deleted_while_its_place_is_looked_up_is_no_error(app, as_user, offline, monkeypatch):
+    crew = as_user("crew")
+    photo = crew.create(exif={"timestamp": TIMESTAMP_MS, **NEW_YORK})
+    real_geocode_miss = services.geocode_miss
+
+    def deleted_meanwhile(latitude, longitude):
+        assert in_another_thread(crew.delete, photo["id"]).status_code == 204
+        return real_geocode_miss(latitude, longitude)
+
+    monkeypatch.setattr(services, "geocode_miss", deleted_meanwhile)
+    with app.app_context():
+        assert services.process_photo(photo["id"]) is None
+    assert load_photo(app, photo["id"]) is None

@@ -8,8 +8,9 @@ import psycopg
 
 from photoservice.extensions import db
 from photoservice.photos.models import Photo
+from photoservice.photos.object_keys import stored_keys
 from tests.media.images import DENVER, jpeg
-from tests.support import NEW_YORK, upload
+from tests.support import NEW_YORK, in_store, load_photo, store_deletions, upload
 
 NEW_YORK_EXIF = {"timestamp": 1732790400000, **NEW_YORK}
 
@@ -191,3 +192,66 @@ def test_broker_outage_at_finalize_delays_the_media_work(app, as_user, redis_ser
         redis_server.start()
     done = wait_processed([p["id"] for p in photos], timeout=90)
     assert all(p.media_status == "processed" and p.variants for p in done)
+
+
+def wait_until(condition, timeout=60, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not hold within {timeout}s"
+        time.sleep(0.2)
+
+
+def processed_photo(caller, wait_processed):
+    """A photo uploaded and finalized, its media work done: original and derivatives stored."""
+    photo = caller.create(name="Ridge vent")
+    assert upload(photo["upload_url"], jpeg(1200, 900)).status_code == 204
+    assert caller.finalize(photo["id"]).status_code == 200
+    [done] = wait_processed([photo["id"]])
+    assert done.media_status == "processed"
+    return photo, stored_keys(done)
+
+
+def test_the_worker_removes_a_deleted_photos_files(app, as_user, start_worker, wait_processed):
+    start_worker(concurrency=2)
+    crew = as_user("crew")
+    photo, keys = processed_photo(crew, wait_processed)
+    kept, kept_keys = processed_photo(crew, wait_processed)
+    assert all(in_store(app, key) for key in keys + kept_keys)
+    assert crew.delete(photo["id"]).status_code == 204
+    assert crew.get(f"/light/photos/{photo['id']}/").status_code == 404
+    wait_until(lambda: not any(in_store(app, key) for key in keys), what="the files going")
+    wait_until(lambda: [row.key for row in store_deletions(app)] == [photo["key"]],
+               what="the done rows going")  # the late pass for the original waits
+    assert all(in_store(app, key) for key in kept_keys)
+
+
+def test_a_store_outage_during_deletion_ends_with_the_files_gone(app, as_user, s3_store, start_worker,
+                                                                  wait_processed):
+    # Tries run out fast and the sweep sends the deletion again a second later.
+    start_worker(beat=True, PROCESSING_MAX_ATTEMPTS=2, PROCESSING_REDISPATCH_AFTER=1)
+    crew = as_user("crew")
+    photo, keys = processed_photo(crew, wait_processed)
+    kept, kept_keys = processed_photo(crew, wait_processed)
+    s3_store.stop()
+    try:
+        assert crew.delete(photo["id"]).status_code == 204  # the request never waits on the store
+        wait_until(lambda: any(row.last_error for row in store_deletions(app)), timeout=30,
+                   what="a failed try recorded")
+        assert len(store_deletions(app)) == 4  # nothing dropped meanwhile
+    finally:
+        s3_store.start()
+    assert all(in_store(app, key) for key in kept_keys)  # the store kept its data
+    wait_until(lambda: not any(in_store(app, key) for key in keys), what="the files going")
+    wait_until(lambda: [row.key for row in store_deletions(app)] == [photo["key"]],
+               what="the done rows going")
+
+
+def test_beat_purges_an_abandoned_upload_and_its_file(app, as_user, start_worker):
+    crew = as_user("crew")
+    abandoned = crew.create(name="Never finalized")
+    assert upload(abandoned["upload_url"], jpeg(640, 480)).status_code == 204
+    uploaded = crew.upload_and_finalize(name="Finalized")
+    start_worker(beat=True, PHOTO_PENDING_TTL=1)
+    wait_until(lambda: load_photo(app, abandoned["id"]) is None, what="the purge")
+    wait_until(lambda: not in_store(app, abandoned["key"]), what="the file going")
+    assert load_photo(app, uploaded["id"]) is not None and in_store(app, uploaded["key"])

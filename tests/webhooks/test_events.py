@@ -132,3 +132,36 @@ def test_emit_is_part_of_the_callers_transaction(app, company, make_photo, regis
         assert len(events.emit(company["id"], "photo.updated", photo)) == 1
         db.session.rollback()  # the change failed: no event either
         assert db.session.execute(db.select(WebhookDelivery)).scalars().all() == []
+
+
+def test_a_change_and_a_deletion_are_announced_with_the_photo(app, owner, register, deliveries, monkeypatch):
+    from photoservice import queue
+    register(URL, ["photo.updated", "photo.deleted"])
+    sent = []
+    monkeypatch.setattr(queue, "enqueue_deliveries", lambda ids, countdown=None: sent.extend(ids))
+    photo = owner.upload_and_finalize(name="Ridge")
+    response = owner.client.patch(f"/light/photos/{photo['id']}/", headers=owner.headers,
+                                  json={"name": "Ridge cap", "tags": ["hail"]})
+    assert response.status_code == 200
+    owner.client.patch(f"/light/photos/{photo['id']}/", headers=owner.headers, json={"name": "Ridge cap"})
+    assert owner.client.delete(f"/light/photos/{photo['id']}/", headers=owner.headers).status_code == 204
+    rows = deliveries()
+    assert [r.event_type for r in rows] == ["photo.updated", "photo.deleted"]  # no change, no event
+    assert rows[0].payload["data"]["name"] == "Ridge cap" and rows[0].payload["data"]["tags"] == ["hail"]
+    assert rows[1].payload["data"]["id"] == photo["id"]
+    assert sent == [r.id for r in rows]  # each queued once its transaction committed
+
+
+def test_a_purged_upload_that_never_happened_is_not_announced(app, owner, register, deliveries, monkeypatch):
+    from datetime import timedelta
+
+    from photoservice.database import utcnow
+    from photoservice.photos import lifecycle
+    register(URL, ["photo.deleted"])
+    photo = owner.create()
+    with app.app_context():
+        db.session.execute(update(Photo).where(Photo.id == photo["id"]).values(
+            created_at=utcnow() - timedelta(days=3)))
+        db.session.commit()
+        assert lifecycle.purge_abandoned() == 1
+    assert deliveries() == []
