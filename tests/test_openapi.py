@@ -121,6 +121,7 @@ def test_every_operation_has_a_stable_name(spec):
     assert names[("/light/photos/{photo_id}/", "patch")] == "updatePhoto"
     assert names[("/light/photos/{photo_id}/", "delete")] == "deletePhoto"
     assert names[("/light/photos/{photo_id}/upload-url/", "post")] == "renewUploadUrl"
+    assert names[("/light/webhooks/{webhook_id}/rotate-secret/", "post")] == "rotateWebhookSecret"
 
 
 def test_update_body_is_the_create_fields_all_optional(spec):

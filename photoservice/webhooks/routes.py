@@ -24,7 +24,7 @@ def owners_only():
 class Endpoints(MethodView):
     @blp.response(200, WebhookEndpointSchema(many=True))
     @blp.error_responses(401, 403, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="listWebhookEndpoints")
     def get(self):
         """List the company's webhook endpoints"""
         return services.list_endpoints(current_caller())
@@ -32,7 +32,7 @@ class Endpoints(MethodView):
     @blp.arguments(WebhookEndpointCreateSchema)
     @blp.response(201, WebhookEndpointWithSecretSchema)
     @blp.error_responses(400, 401, 403, 409, 413, 415, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="createWebhookEndpoint")
     def post(self, data):
         """Register a webhook endpoint (its signing secret is shown once)"""
         return services.create_endpoint(current_caller(), data)
@@ -42,7 +42,7 @@ class Endpoints(MethodView):
 class EndpointById(MethodView):
     @blp.response(200, WebhookEndpointSchema)
     @blp.error_responses(401, 403, 404, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="getWebhookEndpoint")
     def get(self, webhook_id):
         """Get one webhook endpoint"""
         return services.get_endpoint(current_caller(), webhook_id)
@@ -50,14 +50,14 @@ class EndpointById(MethodView):
     @blp.arguments(WebhookEndpointUpdateSchema)
     @blp.response(200, WebhookEndpointSchema)
     @blp.error_responses(400, 401, 403, 404, 413, 415, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="updateWebhookEndpoint")
     def patch(self, changes, webhook_id):
         """Change a webhook endpoint's url, events, description or enabled"""
         return services.update_endpoint(current_caller(), webhook_id, changes)
 
     @blp.response(204)
     @blp.error_responses(401, 403, 404, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="deleteWebhookEndpoint")
     def delete(self, webhook_id):
         """Delete a webhook endpoint and its delivery log"""
         services.delete_endpoint(current_caller(), webhook_id)
@@ -67,7 +67,7 @@ class EndpointById(MethodView):
 class EndpointSecret(MethodView):
     @blp.response(200, WebhookEndpointWithSecretSchema)
     @blp.error_responses(401, 403, 404, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="rotateWebhookSecret")
     def post(self, webhook_id):
         """Rotate the signing secret (the old one signs too for 24 hours)"""
         return services.rotate_endpoint_secret(current_caller(), webhook_id)
@@ -78,7 +78,7 @@ class Deliveries(MethodView):
     @blp.arguments(DeliveryListQuerySchema, location="query")
     @blp.response(200, DeliveryPageSchema)
     @blp.error_responses(400, 401, 403, 404, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="listWebhookDeliveries")
     def get(self, args, webhook_id):
         """List an endpoint's deliveries, newest first"""
         page, page_size = args["page"], args["page_size"]
@@ -90,7 +90,7 @@ class Deliveries(MethodView):
 class Redelivery(MethodView):
     @blp.response(202, WebhookDeliverySchema)
     @blp.error_responses(401, 403, 404, 409, 429, 503)
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, operationId="redeliverWebhookDelivery")
     def post(self, webhook_id, delivery_id):
         """Send a delivery again now, with the same webhook-id"""
         return services.redeliver(current_caller(), webhook_id, delivery_id)
