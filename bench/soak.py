@@ -216,6 +216,13 @@ def clean_environment():
     return {k: v for k, v in os.environ.items() if not _SETTINGS.match(k)}
 
 
+def rss_by_process(started):
+    """Resident memory (MB) of each process honcho runs, its children included."""
+    table = proc_table()
+    return {name.split(".")[0]: rss_mb([pid, *descendants(pid, table)])
+            for name, pid in started.items() if pid in table}
+
+
 def rss_mb(pids):
     total = 0
     for pid in pids:
@@ -822,12 +829,12 @@ def main(argv=None):
             problems.append(f"flower /healthcheck: {type(error).__name__}")
         users = seed_users()
         watch.snapshot()
-        rss["start"] = rss_mb(watch.alive_seen(proc_table()))
+        rss["start"] = rss_by_process(log.started)
         soak = Soak(args, users)
         print(f"soak: {args.rate:g} photos/s for {args.seconds:g} s over {len(users)} API keys "
               f"({'Pillow' if Image else 'fixed'} JPEGs)", flush=True)
         traffic(soak, Monitor(make, log, watch), args, report)
-        rss["end"] = rss_mb(watch.alive_seen(proc_table()))
+        rss["end"] = rss_by_process(log.started)
     except SoakFailure as failure:
         problems.append(str(failure))
         report["aborted"] = True
@@ -890,9 +897,11 @@ def summarize(args, report, soak, problems, errors, notes, rss, log):
             print(f"processing (processed_at - created_at): "
                   f"p50 {percentile(soak.lag_ms, .5):.0f} ms, "
                   f"p99 {percentile(soak.lag_ms, .99):.0f} ms, max {max(soak.lag_ms):.0f} ms")
-    if rss:
-        print("RSS of the stack's processes (summed): "
-              + ", ".join(f"{k} {v:.0f} MB" for k, v in rss.items()))
+    if rss.get("start"):
+        end = rss.get("end", {})
+        print("resident memory, MB at the start -> end (children included): " + ", ".join(
+            f"{name} {mb:.0f} -> {end[name]:.0f}" if name in end else f"{name} {mb:.0f}"
+            for name, mb in rss["start"].items()))
     if report["stop_seconds"] is not None:
         print(f"stop: {report['stop_seconds']:.2f} s after SIGINT; stopped: {log.stopped}")
     for name, lines in notes.items():
