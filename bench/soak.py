@@ -666,10 +666,16 @@ def traffic(soak, monitor, args, report):
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def stop_stack(make, watch, report):
+def stop_stack(make, watch, log, report):
     """SIGINT to the process group, as Ctrl-C in a terminal; the stack must be gone
-    within STOP_SECONDS. Whatever is left is then terminated, then killed."""
-    watch.snapshot()
+    within STOP_SECONDS. Whatever is left is then terminated, then killed. Notes in
+    report["stopped_after"] when each process honcho ran was gone, children included."""
+    table = watch.snapshot()
+    log.poll()
+    trees = {name.split(".")[0]: [(p, table[p][2]) for p in [pid, *descendants(pid, table)]
+                                  if p in table]
+             for name, pid in log.started.items()}
+    stopped_after = report["stopped_after"] = {}
     started = time.monotonic()
     try:
         os.killpg(make.pid, signal.SIGINT)
@@ -678,6 +684,12 @@ def stop_stack(make, watch, report):
     remaining = {}
     for _ in range(STOP_SECONDS * 20 + 20):
         make.poll()
+        table = proc_table()
+        for name, tree in trees.items():
+            if name not in stopped_after and not any(
+                    p in table and table[p][2] == start and table[p][3] not in "ZX"
+                    for p, start in tree):
+                stopped_after[name] = time.monotonic() - started
         remaining = watch.remaining()
         if make.returncode is not None and not remaining:
             report["stop_seconds"] = time.monotonic() - started
@@ -764,6 +776,26 @@ def server_log_notes(sizes):
     return notes
 
 
+def weed_stop_warning(sizes):
+    """weed lists each server it stopped, the volume server last; a list cut short means
+    the devstack s3 runner killed it when its grace period ran out."""
+    path = SERVER_LOGS["s3"][0]
+    try:
+        with open(path, "rb") as f:
+            f.seek(sizes.get("s3", 0))
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return None
+    if "Shutting down SeaweedFS" not in text:
+        return f"weed logged no shutdown in {path}: killed?"
+    listed = text.rsplit("Shutting down SeaweedFS", 1)[1]
+    if re.search(r"^\s*Volume\s+stopped", listed, re.M):
+        return None
+    return (f"weed did not finish its shutdown, so it was killed (grace period of the "
+            f"devstack s3 runner); {path} ends: " + " | ".join(
+                line.strip() for line in listed.splitlines() if line.strip()))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.soak",
                                      description=__doc__.split("\n\n")[0])
@@ -845,15 +877,16 @@ def main(argv=None):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip the stop
         print("soak: stopping the stack (SIGINT to its process group)", flush=True)
-        problems += stop_stack(make, watch, report)
+        problems += stop_stack(make, watch, log, report)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     errors, log_problems = check_log(log, log.started)
     problems += log_problems
     notes = server_log_notes(sizes)
-    return summarize(args, report, soak, problems, errors, notes, rss, log)
+    warnings = [w for w in (weed_stop_warning(sizes),) if w]
+    return summarize(args, report, soak, problems, warnings, errors, notes, rss, log)
 
 
-def summarize(args, report, soak, problems, errors, notes, rss, log):
+def summarize(args, report, soak, problems, warnings, errors, notes, rss, log):
     counts = soak.counts if soak else {}
     latency = soak.latency if soak else {}
     flow = [v for kind in ("create", "upload", "finalize") for v in latency.get(kind, [])]
@@ -903,13 +936,18 @@ def summarize(args, report, soak, problems, errors, notes, rss, log):
             f"{name} {mb:.0f} -> {end[name]:.0f}" if name in end else f"{name} {mb:.0f}"
             for name, mb in rss["start"].items()))
     if report["stop_seconds"] is not None:
-        print(f"stop: {report['stop_seconds']:.2f} s after SIGINT; stopped: {log.stopped}")
+        each = ", ".join(f"{name} {seconds:.1f}" for name, seconds in
+                         sorted(report.get("stopped_after", {}).items(), key=lambda i: i[1]))
+        print(f"stop: {report['stop_seconds']:.2f} s after SIGINT (gone after, s: {each}); "
+              f"exit codes: {log.stopped}")
     for name, lines in notes.items():
         if name in SERVER_LOGS:
             print(f"note: {len(lines)} error-like lines in the {name} log during the soak, e.g.:"
                   + "".join(f"\n  {line}" for line in lines[:5]))
         elif lines:
             print(f"note: {name}:" + "".join(f"\n  {line}" for line in lines))
+    for warning in warnings:
+        print(f"WARN: {warning}")
     for problem in problems:
         print(f"FAIL: {problem}")
 
@@ -926,7 +964,7 @@ def summarize(args, report, soak, problems, errors, notes, rss, log):
         f"{report['start']}_start_s" if report["start"] == "first" else "restart_s":
             f"{start:.1f}" if start else "-",
         "stop_seconds": "-" if report["stop_seconds"] is None else f"{report['stop_seconds']:.2f}",
-        "error_lines": len(errors), "ok": int(ok),
+        "error_lines": len(errors), "warnings": len(warnings), "ok": int(ok),
     }
     print(" ".join(f"{k}={v}" for k, v in fields.items()), flush=True)
     return 0 if ok else 1
