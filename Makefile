@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install dev test test-fast migrate clean bench bench-pipeline bench-media bench-webhooks
+.PHONY: install dev test test-fast migrate clean bench bench-pipeline bench-media bench-webhooks soak
 
 # Reinstall only when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -60,6 +60,13 @@ bench-webhooks: install
 # (needs PostgreSQL, Redis). Generated photos are kept in .dev/bench-media.
 bench-media: install
 	$(BIN)/python -m bench.media $(BENCH_ARGS)
+
+# A soak of `make dev`: starts it, sends 2 photos/s for SOAK_SECONDS, fails if a process
+# stops, a photo is not processed or Ctrl-C leaves anything running (ports of `make dev`
+# must be free). SOAK_ARGS="--fresh" times a first start on an emptied .dev/.
+SOAK_SECONDS ?= 300
+soak: install
+	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 clean:
 	rm -rf .dev
