@@ -19,32 +19,19 @@ fails it loudly, without anyone having to remember this file:
    gets exactly the 404 a missing id gets. Afterwards each photo's creator makes
    the same requests and gets a 2xx (or the refusal its state calls for, such as
    the 409 of an upload URL for an uploaded photo), so the 404s cannot come from
-   a broken route. Webhook routes the same way: another company's endpoint or
-   delivery is a missing one to an owner, and employees and crew get the same
-   403 for any id.
+   a broken route. Webhook routes the same way, in tests/webhooks/test_tenancy.py:
+   another company's endpoint or delivery is a missing one to an owner, and
+   employees and crew get the same 403 for any id.
 3. The list. Another company's photos never show in GET /light/photos/, for any
    role, whatever filter points at the other company's jobs and line items.
 """
 import re
-import secrets
-
-import pytest
-from marshmallow import fields
 
 from photoservice.photos.models import REFERENCES
-from tests.support import JPEG_STUB, upload
-
-API_PREFIX = "/light/"
-MISSING_ID = 2_000_000_000  # a valid id that a test database never reaches
-BODY_LOCATIONS = {"json", "form", "files", "json_or_form"}
-# Safe methods first and destructive ones last, so positive controls cannot
-# remove a photo another control still needs.
-METHOD_ORDER = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-# Values for required body fields that are not references.
-SAMPLE_VALUES = {"name": "Tenancy probe", "url": "https://hooks.example.com/photos",
-                 "events": ["photo.uploaded"]}
-# Integer query parameters that page the list rather than point at an object.
-PAGING_FIELDS = {"page", "page_size"}
+from tests.tenancy import (  # noqa: F401  (people, photos: fixtures)
+    MISSING_ID, OURS, PAGING_FIELDS, PHOTO_ARGUMENTS, WEBHOOK_ARGUMENTS, api_endpoints, body_endpoints,
+    company_ids, describe, details_of, hidden_photo_cases, id_endpoints, integer_fields, leaked,
+    minimal_body, path_for, people, photos, reference_id, references_of, sample_body, schemas_read, send)
 
 # Endpoints with a body whose generated cases have been reviewed. A new one
 # joins part 1 by itself; add it here once its cases pass, so none can slip in
@@ -60,182 +47,8 @@ KNOWN_ID_ENDPOINTS = {("GET", "/light/photos/<int:photo_id>/"),
 # What a photo's creator gets instead of a 2xx, by (method, route, state): the
 # route works, the photo's state refuses.
 CREATOR_REFUSALS = {("POST", "/light/photos/<int:photo_id>/upload-url/", "uploaded"): 409}
-WEBHOOK = "/light/webhooks/<int:webhook_id>/"
-KNOWN_WEBHOOK_ENDPOINTS = {("GET", WEBHOOK), ("PATCH", WEBHOOK), ("DELETE", WEBHOOK),
-                           ("POST", WEBHOOK + "rotate-secret/"), ("GET", WEBHOOK + "deliveries/"),
-                           ("POST", WEBHOOK + "deliveries/<int:delivery_id>/redeliver/")}
-# Path arguments of each family of routes part 2 covers.
-PHOTO_ARGUMENTS, WEBHOOK_ARGUMENTS = {"photo_id"}, {"webhook_id", "delivery_id"}
-
 # The fewest cases each part generates for today's app (printed when run with -s).
 MIN_CASES = {"bodies": 60, "paths": 130, "list": 32}
-
-OURS = ("owner", "employee", "crew", "second crew")
-CREW = ("crew", "second crew")
-
-
-# --- What the app exposes -------------------------------------------------
-
-def api_endpoints(app):
-    """(method, rule) for every method of every /light/ route, HEAD and OPTIONS aside."""
-    found = []
-    for rule in app.url_map.iter_rules():
-        if rule.rule.startswith(API_PREFIX):
-            found += [(method, rule) for method in rule.methods - {"HEAD", "OPTIONS"}]
-    return sorted(found, key=lambda e: (_method_rank(e[0]), e[1].rule))
-
-
-def _method_rank(method):
-    return METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER)
-
-
-def schemas_read(app, method, rule, locations):
-    """The marshmallow schemas flask-smorest loads from `locations` for one endpoint."""
-    view = app.view_functions[rule.endpoint]
-    handler = getattr(getattr(view, "view_class", None), method.lower(), view)
-    parameters = getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", [])
-    return [p["schema"]() if isinstance(p["schema"], type) else p["schema"]
-            for p in parameters if p["in"] in locations]
-
-
-def body_endpoints(app):
-    """(method, rule, schema) for every /light/ endpoint that reads a request body."""
-    return [(method, rule, schema) for method, rule in api_endpoints(app)
-            for schema in schemas_read(app, method, rule, BODY_LOCATIONS)]
-
-
-def id_endpoints(app):
-    """(method, rule) for every /light/ endpoint with an argument in its path."""
-    return [(method, rule) for method, rule in api_endpoints(app) if rule.arguments]
-
-
-def integer_fields(schema):
-    """Names of the schema's integer fields, or lists of integers: ids, by this API's design."""
-    def holds_integers(field):
-        if isinstance(field, fields.List):
-            return holds_integers(field.inner)
-        return isinstance(field, fields.Integer)
-    return sorted(name for name, field in schema.fields.items() if holds_integers(field))
-
-
-def reference_id(company, field):
-    """The seeded id of the object `field` (or `exclude_<field>`) points at; fails if unknown."""
-    kind = field.removeprefix("exclude_")
-    if kind == "job":
-        return company["jobs"][0]
-    if kind not in ("id", "users", "jobs") and isinstance(company.get(kind), int):
-        return company[kind]
-    pytest.fail(f"{field!r} is an integer field the tenancy matrix cannot fill from a seeded "
-                "company: teach reference_id() (and seed_company) what it points at.")
-
-
-def references_of(company):
-    """Every reference a photo can carry, all to `company` (its line items share one job)."""
-    return {field: reference_id(company, field) for field in REFERENCES}
-
-
-def minimal_body(schema):
-    """The required fields of a body schema, with sample values; fails on an unknown one."""
-    required = [name for name, field in schema.fields.items() if field.required]
-    unknown = [name for name in required if name not in SAMPLE_VALUES]
-    assert not unknown, f"add sample values for the required body fields {unknown}"
-    return {name: SAMPLE_VALUES[name] for name in required}
-
-
-def sample_body(app, method, rule):
-    """A minimal valid body for an endpoint that reads one, else None."""
-    return next((minimal_body(s) for s in schemas_read(app, method, rule, BODY_LOCATIONS)), None)
-
-
-def path_for(app, method, rule, ids):
-    """The URL of `rule` with `ids` ({argument: id}); fails on an argument the matrix cannot fill."""
-    unknown = set(rule.arguments) - set(ids)
-    assert not unknown, f"{rule.rule}: teach the tenancy matrix to fill {sorted(unknown)}"
-    values = {name: ids[name] for name in rule.arguments}
-    return app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
-
-
-def send(caller, method, path, body=None):
-    kwargs = {} if body is None else {"json": body}
-    return caller.client.open(path, method=method, headers=caller.headers, **kwargs)
-
-
-def describe(response, limit=300):
-    """Status and the start of the body, for a failure message."""
-    return f"{response.status_code} {response.get_data(as_text=True).strip()[:limit]}"
-
-
-# --- Who and what the matrix is made of --------------------------------------
-
-def secret_details():
-    """A photo's name, client_id and tag, unique enough to spot in any response."""
-    token = secrets.token_hex(4)
-    return {"name": f"Secret {token} roof", "client_id": f"phone-{token}", "tags": [f"tag-{token}"]}
-
-
-def uploaded(caller, **body):
-    return caller.upload_and_finalize(**secret_details(), **body)
-
-
-def stored_pending(caller, **body):
-    """A pending photo whose file is already in the store: a wrongful finalize would work."""
-    photo = caller.create(**secret_details(), **body)
-    assert upload(photo["upload_url"], JPEG_STUB).status_code == 204
-    return photo
-
-
-@pytest.fixture
-def people(as_user, other_company, second_crew):
-    """Every caller of the matrix by label: four of `company`, two of `other_company`."""
-    return {"owner": as_user("owner"), "employee": as_user("employee"), "crew": as_user("crew"),
-            "second crew": second_crew,
-            "their owner": as_user("owner", of=other_company),
-            "their crew": as_user("crew", of=other_company)}
-
-
-@pytest.fixture
-def photos(people, other_company):
-    """(creator, state) -> photo: one uploaded and one pending photo of each of our users,
-    and the other company's, which point at every kind of object it has."""
-    theirs = references_of(other_company)
-    made = {("their owner", "uploaded"): uploaded(people["their owner"], **theirs),
-            ("their crew", "pending"): stored_pending(people["their crew"], **theirs)}
-    for who in OURS:
-        made[(who, "uploaded")] = uploaded(people[who])
-        made[(who, "pending")] = stored_pending(people[who])
-    return made
-
-
-def hidden_photo_cases(photos):
-    """(why, asker, photo) for every photo the asker must not tell apart from a missing one."""
-    for (creator, state), photo in photos.items():
-        if creator.startswith("their"):
-            askers, why = OURS, f"another company's {state} photo"
-        elif state == "pending":
-            askers, why = OURS, f"{creator}'s pending photo"
-        else:
-            askers, why = CREW, f"{creator}'s uploaded photo"
-        for asker in askers:
-            if asker != creator:
-                yield why, asker, photo
-
-
-def leaked(response, details, ids):
-    """Which of `details` (strings) and `ids` the response body shows, its status aside."""
-    body = response.get_json(silent=True) or {}
-    text = str({k: v for k, v in body.items() if k not in ("code", "status")})
-    shown = [d for d in details if d in text]
-    return shown + [i for i in ids if re.search(rf"(?<!\d){i}(?!\d)", text)]
-
-
-def details_of(photo):
-    """What a photo's creator typed or the app derived: none of it may reach an outsider."""
-    return [photo["name"], photo["key"], photo["client_id"], *photo["tags"]]
-
-
-def company_ids(company):
-    return {company["id"], *company["jobs"], *(u["id"] for u in company["users"]),
-            *(reference_id(company, f) for f in REFERENCES)}
 
 
 # --- 1. References in bodies ----------------------------------------------
@@ -345,77 +158,6 @@ def test_hidden_photos_get_the_missing_id_404_on_every_route(app, people, photos
             if not answered:
                 failures.append(f"{method} {rule.rule}: {creator} on their own {state} photo: "
                                 f"{describe(response)}")
-    assert not failures, "\n".join(failures)
-
-
-@pytest.fixture
-def webhooks(people):
-    """label -> {webhook_id, delivery_id, url, message_id}: each company's endpoint with a
-    delivery of its own, and ids that exist nowhere."""
-    made = {}
-    for label in ("ours", "theirs"):
-        owner = people["owner" if label == "ours" else "their owner"]
-        url = f"https://hooks.example.com/{secrets.token_hex(4)}"
-        response = send(owner, "POST", "/light/webhooks/",
-                        {"url": url, "events": ["photo.uploaded"], "description": f"Secret {url}"})
-        assert response.status_code == 201, describe(response)
-        webhook_id = response.get_json()["id"]
-        uploaded(owner)
-        log = owner.get(f"/light/webhooks/{webhook_id}/deliveries/").get_json()
-        [delivery] = log["results"]
-        made[label] = {"webhook_id": webhook_id, "delivery_id": delivery["id"], "url": url,
-                       "message_id": delivery["message_id"]}
-    made["missing"] = {"webhook_id": MISSING_ID, "delivery_id": MISSING_ID}
-    # Our endpoint with their delivery: a delivery is found only under its own endpoint.
-    made["ours, their delivery"] = dict(made["ours"], delivery_id=made["theirs"]["delivery_id"])
-    made["ours, missing delivery"] = dict(made["ours"], delivery_id=MISSING_ID)
-    return made
-
-
-# What each hidden target must be indistinguishable from.
-LOOKS_LIKE = {"theirs": "missing", "ours": "missing", "ours, their delivery": "ours, missing delivery"}
-
-
-def webhook_routes(app):
-    return [(m, r) for m, r in id_endpoints(app) if set(r.arguments) <= WEBHOOK_ARGUMENTS]
-
-
-def hidden_webhook_cases(endpoints):
-    """(route, asker, hidden ids, expected status): owners get 404, others 403, whatever the id."""
-    for method, rule in endpoints:
-        hidden = ["theirs"] + (["ours, their delivery"] if "delivery_id" in rule.arguments else [])
-        for target in hidden:
-            yield (method, rule), "owner", target, 404
-        for asker in ("employee", "crew"):
-            for target in ("ours", "theirs"):
-                yield (method, rule), asker, target, 403
-
-
-def test_hidden_webhooks_get_the_missing_id_response_on_every_route(app, people, webhooks,
-                                                                    other_company):
-    endpoints = webhook_routes(app)
-    assert KNOWN_WEBHOOK_ENDPOINTS <= {(m, r.rule) for m, r in endpoints}
-    cases = list(hidden_webhook_cases(endpoints))
-    print(f"\ntenancy part 2 (webhooks): {len(endpoints)} routes, {len(cases)} cases")
-    theirs = webhooks["theirs"]
-    failures = []
-    for (method, rule), asker, target, status in cases:
-        caller, body = people[asker], sample_body(app, method, rule)
-        hidden = send(caller, method, path_for(app, method, rule, webhooks[target]), body)
-        missing = send(caller, method, path_for(app, method, rule, webhooks[LOOKS_LIKE[target]]), body)
-        where = f"{method} {rule.rule}: {target} asked by {asker}"
-        if hidden.status_code != status or hidden.data != missing.data:
-            failures.append(f"{where}: {describe(hidden)} vs missing {describe(missing)}")
-        elif shown := leaked(hidden, [theirs["url"], theirs["message_id"]],
-                             [theirs["webhook_id"], *company_ids(other_company)]):
-            failures.append(f"{where}: shows {shown}")
-    # Positive controls, after every refusal: each owner reaches their own endpoint.
-    for method, rule in endpoints:
-        for owner, label in (("owner", "ours"), ("their owner", "theirs")):
-            response = send(people[owner], method, path_for(app, method, rule, webhooks[label]),
-                            sample_body(app, method, rule))
-            if not 200 <= response.status_code < 300:
-                failures.append(f"{method} {rule.rule}: {owner} on their own: {describe(response)}")
     assert not failures, "\n".join(failures)
 
 
