@@ -21,7 +21,6 @@ import signal
 import stat
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from psycopg import sql
 
 from devstack.processes import (
     die_with_parent, free_tcp_port, is_alive, kill_all, log_tail, port_is_free, processes_in,
-    stop_in_steps, wait_gone)
+    run_in_foreground, stop_in_steps, wait_gone)
 
 DEV_POSTGRES_DIR = Path(__file__).resolve().parent.parent / ".dev" / "postgres"
 DEV_POSTGRES_PORT = 5433
@@ -330,24 +329,11 @@ class EmbeddedPostgres:
         wait_gone(leftovers, 2)
 
     def run_foreground(self, on_ready=None, stop_timeout=2.5):
-        """Start, call on_ready(self), block until SIGTERM/SIGINT, stop. Returns an exit code.
+        """Run until SIGTERM/SIGINT (see `run_in_foreground`); returns an exit code.
 
-        The default stop_timeout keeps the whole stop (at most 4 s) within the 5 s
-        honcho waits before SIGKILL.
+        The default stop_timeout keeps the whole stop (at most 4 s) within honcho's 5 s.
         """
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-        try:
-            self.start()
-            if on_ready:
-                on_ready(self)
-            # Also return if postgres dies on its own, so the process runner notices.
-            while not stop.wait(0.5) and self.process.poll() is None:
-                pass
-            return 0 if stop.is_set() else 1
-        finally:
-            self.stop(stop_timeout)
+        return run_in_foreground(self, on_ready, stop_timeout)
 
     def __enter__(self):
         return self.start()

@@ -7,6 +7,7 @@ import random
 import signal
 import socket
 import subprocess
+import threading
 import sys
 import time
 from pathlib import Path
@@ -135,3 +136,24 @@ def log_tail(path, lines=30):
         return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def run_in_foreground(server, on_ready=None, stop_timeout=5):
+    """Start `server`, call on_ready(server), block until SIGTERM/SIGINT, stop it.
+
+    Returns an exit code: 0 when told to stop, 1 when the server died on its own
+    (so a process runner such as honcho notices). `stop_timeout` keeps the stop
+    within the 5 s honcho waits before SIGKILL.
+    """
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        server.start()
+        if on_ready:
+            on_ready(server)
+        while not stop.wait(0.5) and server.process.poll() is None:
+            pass
+        return 0 if stop.is_set() else 1
+    finally:
+        server.stop(stop_timeout)

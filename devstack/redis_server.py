@@ -12,7 +12,6 @@ import importlib.util
 import shutil
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import redis
 
 from devstack.processes import (
     die_with_parent, free_tcp_port, kill_all, log_tail, port_is_free, processes_in,
-    stop_in_steps, wait_gone)
+    run_in_foreground, stop_in_steps, wait_gone)
 
 DEV_REDIS_DIR = Path(__file__).resolve().parent.parent / ".dev" / "redis"
 DEV_REDIS_PORT = 6380
@@ -144,23 +143,8 @@ class EmbeddedRedis:
         wait_gone(leftovers, 2)
 
     def run_foreground(self, on_ready=None, stop_timeout=3):
-        """Start, call on_ready(self), block until SIGTERM/SIGINT, stop. Returns an exit code.
-
-        The default stop_timeout keeps the stop within the 5 s honcho waits before SIGKILL.
-        """
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-        try:
-            self.start()
-            if on_ready:
-                on_ready(self)
-            # Also return if redis-server dies on its own, so the process runner notices.
-            while not stop.wait(0.5) and self.process.poll() is None:
-                pass
-            return 0 if stop.is_set() else 1
-        finally:
-            self.stop(stop_timeout)
+        """Run until SIGTERM/SIGINT (see `run_in_foreground`); returns an exit code."""
+        return run_in_foreground(self, on_ready, stop_timeout)
 
     def __enter__(self):
         return self.start()

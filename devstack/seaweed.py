@@ -12,14 +12,13 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
 
-from devstack.processes import die_with_parent
+from devstack.processes import die_with_parent, run_in_foreground
 
 # p + 10000 then stays below Linux's ephemeral range (32768+), where an outgoing
 # connection could grab the port between our check and weed's bind.
@@ -197,20 +196,8 @@ class SeaweedS3:
                     _remove_if_stale(leftover)
 
     def run_foreground(self, on_ready=None):
-        """Start, call on_ready(self), block until SIGTERM/SIGINT, stop. Returns an exit code."""
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-        self.start()
-        try:
-            if on_ready:
-                on_ready(self)
-            # Also return if weed dies on its own, so honcho notices.
-            while not stop.wait(0.5) and self.process.poll() is None:
-                pass
-            return 0 if stop.is_set() else 1
-        finally:
-            self.stop(timeout=FOREGROUND_STOP_SECONDS)
+        """Run until SIGTERM/SIGINT (see `run_in_foreground`); returns an exit code."""
+        return run_in_foreground(self, on_ready, FOREGROUND_STOP_SECONDS)
 
     def __enter__(self):
         return self.start()

@@ -21,7 +21,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..geocoding.geocoders import GeocodingRefused
 from ..geocoding.reverse import reverse_geocode
-from ..photos import deletions
+from ..photos import deletions, outbox
 from ..photos.models import CapturedAtSource, MediaStatus, Photo
 from ..photos.object_keys import derivative_key, stored_keys
 from ..processing.gps import UnparseableLocation, coordinates_from_exif
@@ -138,10 +138,7 @@ def record_media_failure(photo_id, reason, sha256=None):
 
 def note_media_retry(photo_id, countdown):
     """A retry is scheduled: keep the sweeper from re-sending it meanwhile."""
-    db.session.rollback()
-    db.session.execute(update(Photo).where(Photo.id == photo_id).values(
-        media_dispatched_at=utcnow() + timedelta(seconds=countdown)))
-    db.session.commit()
+    outbox.hold_for_retry(photo_id, countdown, outbox.MEDIA)
 
 
 def due_for_media(limit=500):

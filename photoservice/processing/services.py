@@ -15,6 +15,7 @@ from ..geocoding.cache import MISS
 from ..geocoding.geocoders import GeocodingRefused
 from ..geocoding.reverse import cached_place, geocode_miss
 from ..jobs.queries import job_of
+from ..photos import outbox
 from ..photos.models import CapturedAtSource, Photo, ProcessingStatus
 from .gps import UnparseableLocation, coordinates_from_exif
 
@@ -104,10 +105,7 @@ def record_failure(photo_id, reason):
 
 def note_retry(photo_id, countdown):
     """A retry is scheduled: keep the sweeper from re-sending it meanwhile."""
-    db.session.rollback()
-    db.session.execute(update(Photo).where(Photo.id == photo_id).values(
-        dispatched_at=utcnow() + timedelta(seconds=countdown)))
-    db.session.commit()
+    outbox.hold_for_retry(photo_id, countdown, outbox.METADATA)
 
 
 def due_for_dispatch(limit=500):
