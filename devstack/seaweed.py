@@ -111,10 +111,21 @@ class SeaweedS3:
             config=base.merge(config) if config else base)
 
     def _command(self):
+        # The ports of the last run in this directory, when still free: weed names the
+        # master's folder after its port, so new ports would leave old folders behind.
+        ports_file = self.data_dir / "ports.json"
+        try:
+            previous = json.loads(ports_file.read_text())
+        except (OSError, ValueError):
+            previous = {}
         self.ports = {"s3": self.s3_port}
         for name in ("master", "volume", "filer", "admin"):
             taken = [q for p in self.ports.values() for q in (p, p + _GRPC_OFFSET)]
-            self.ports[name] = free_port(self.host, exclude=taken)
+            port = previous.get(name)
+            reusable = isinstance(port, int) and not {port, port + _GRPC_OFFSET} & set(taken) and all(
+                _bindable(q, self.host) for q in (port, port + _GRPC_OFFSET))
+            self.ports[name] = port if reusable else free_port(self.host, exclude=taken)
+        ports_file.write_text(json.dumps(self.ports))
         sock = self.data_dir / "s3.sock"  # else weed leaves /tmp/seaweedfs-s3-<port>.sock
         return [
             self.weed_binary, f"-logdir={self.data_dir / 'log'}",  # global flag: before "mini"

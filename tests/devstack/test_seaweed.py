@@ -103,3 +103,14 @@ def test_dev_credentials_created_once_with_mode_0600(tmp_path):
     keys = load_dev_credentials(tmp_path)
     assert ensure_credentials(tmp_path) == keys and len(keys[1]) == 40
     assert stat.S_IMODE((tmp_path / "credentials.json").stat().st_mode) == 0o600
+
+
+def test_a_restart_in_the_same_directory_reuses_its_ports(tmp_path):
+    """weed names the master's folder after its port: new ports each start would pile
+    folders up under .dev/s3."""
+    with SeaweedS3(tmp_path, "k", "s") as first:
+        ports = dict(first.ports)
+    with SeaweedS3(tmp_path, "k", "s", s3_port=ports["s3"]) as second:
+        assert second.ports == ports
+        assert second.client().list_buckets()["Buckets"]
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("m") and p.name[1:].isdigit()]) <= 1
