@@ -118,6 +118,10 @@ def test_every_operation_has_a_stable_name(spec):
     names = {(path, method): op.get("operationId") for path, method, op in operations(spec)}
     assert all(names.values()), names
     assert len(set(names.values())) == len(names)
+    assert names[("/light/photos/", "post")] == "createPhoto"
+    assert names[("/light/photos/", "get")] == "listPhotos"
+    assert names[("/light/photos/{photo_id}/", "get")] == "getPhoto"
+    assert names[("/light/photos/{photo_id}/uploaded/", "put")] == "finalizePhotoUpload"
     assert names[("/light/photos/{photo_id}/", "patch")] == "updatePhoto"
     assert names[("/light/photos/{photo_id}/", "delete")] == "deletePhoto"
     assert names[("/light/photos/{photo_id}/upload-url/", "post")] == "renewUploadUrl"
