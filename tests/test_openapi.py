@@ -128,6 +128,14 @@ def test_every_operation_has_a_stable_name(spec):
     assert names[("/light/webhooks/{webhook_id}/rotate-secret/", "post")] == "rotateWebhookSecret"
 
 
+def test_exif_is_free_form_with_its_rules_in_words(spec):
+    """No recursive any-JSON component: SDK generators skip the operations that use one."""
+    assert "JSONValue" not in spec["components"]["schemas"]
+    exif = spec["components"]["schemas"]["PhotoCreate"]["properties"]["exif"]
+    assert exif["type"] == "object" and exif["additionalProperties"] is True
+    assert "no NUL characters" in exif["description"] and "levels deep" in exif["description"]
+
+
 def test_update_body_is_the_create_fields_all_optional(spec):
     paths = spec["paths"]
     schema_of = lambda op: resolve(spec, op["requestBody"]["content"]["application/json"]["schema"])  # noqa: E731
