@@ -146,7 +146,7 @@ def refused_beyond_the_document(case, company):
     """Whether a schema-valid create or update breaks a rule OpenAPI 3.0 cannot state.
 
     Ids of rows the company does not have (or of different jobs), and exif keys
-    with NUL characters (PostgreSQL cannot store them) or exif nested or sized past
+    or text with NUL characters (PostgreSQL cannot store them) or exif nested or sized past
     its limits: the server refuses these with a 400 naming the field, by design.
     So are webhook URLs whose port is out of range or whose host is empty.
     """
@@ -166,6 +166,8 @@ def _exif_past_limits(exif):
         value, depth = pending.pop()
         count += 1
         if depth > EXIF_MAX_DEPTH or count > EXIF_MAX_ITEMS:
+            return True
+        if isinstance(value, str) and "\x00" in value:
             return True
         if isinstance(value, dict):
             if any("\x00" in key for key in value):

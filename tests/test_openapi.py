@@ -118,10 +118,22 @@ def test_every_operation_has_a_stable_name(spec):
     names = {(path, method): op.get("operationId") for path, method, op in operations(spec)}
     assert all(names.values()), names
     assert len(set(names.values())) == len(names)
+    assert names[("/light/photos/", "post")] == "createPhoto"
+    assert names[("/light/photos/", "get")] == "listPhotos"
+    assert names[("/light/photos/{photo_id}/", "get")] == "getPhoto"
+    assert names[("/light/photos/{photo_id}/uploaded/", "put")] == "finalizePhotoUpload"
     assert names[("/light/photos/{photo_id}/", "patch")] == "updatePhoto"
     assert names[("/light/photos/{photo_id}/", "delete")] == "deletePhoto"
     assert names[("/light/photos/{photo_id}/upload-url/", "post")] == "renewUploadUrl"
     assert names[("/light/webhooks/{webhook_id}/rotate-secret/", "post")] == "rotateWebhookSecret"
+
+
+def test_exif_is_free_form_with_its_rules_in_words(spec):
+    """No recursive any-JSON component: SDK generators skip the operations that use one."""
+    assert "JSONValue" not in spec["components"]["schemas"]
+    exif = spec["components"]["schemas"]["PhotoCreate"]["properties"]["exif"]
+    assert exif["type"] == "object" and exif["additionalProperties"] is True
+    assert "no NUL characters" in exif["description"] and "levels deep" in exif["description"]
 
 
 def test_update_body_is_the_create_fields_all_optional(spec):

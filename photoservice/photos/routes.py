@@ -67,7 +67,7 @@ class PhotoById(MethodView):
 class PhotoUploaded(MethodView):
     @blp.response(200, PhotoSchema, example=openapi.PHOTO_EXAMPLE)
     @blp.error_responses(401, 404, 409, 429, 503)
-    @blp.doc(security=SECURITY, operationId="finalizeUpload")
+    @blp.doc(security=SECURITY, operationId="finalizePhotoUpload")
     def put(self, photo_id):
         """Finalize an upload (step 2: the file is in the store)"""
         return services.finalize_upload(current_caller(), photo_id)

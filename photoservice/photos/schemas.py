@@ -42,7 +42,7 @@ class PhotoCreateSchema(ma.Schema):
         "description": "EXIF metadata from the client. `timestamp` (Unix ms) sets the capture "
                        "date; GPS data is reverse-geocoded. At most "
                        f"{EXIF_MAX_DEPTH} levels deep and {EXIF_MAX_ITEMS} values; "
-                       "no NUL characters in keys or text.",
+                       "no NUL characters in keys or text; numbers finite.",
         "properties": {"timestamp": {
             "type": "number", "description": "Capture time in Unix milliseconds.",
             "minimum": EXIF_TIMESTAMP_RANGE[0], "maximum": EXIF_TIMESTAMP_RANGE[1]}},

@@ -61,21 +61,12 @@ def Id(strict=True, **kwargs):
     return fields.Integer(strict=strict, validate=validate.Range(1, MAX_ID), **kwargs)
 
 
-# What a JSONObject may hold, as an OpenAPI schema component (registered by
-# photoservice.openapi). OpenAPI 3.0 cannot say that keys must not hold NUL
-# either, nor bound the depth and the count: the field's description does.
-JSON_VALUE_COMPONENT = "JSONValue"
-JSON_VALUE_SCHEMA = {
-    "description": "Any JSON value; text without NUL characters.",
-    "anyOf": [
-        {"type": "string", "pattern": TEXT_PATTERN},
-        {"type": "number"},
-        {"type": "boolean", "nullable": True},
-        {"type": "array", "items": {"$ref": f"#/components/schemas/{JSON_VALUE_COMPONENT}"}},
-        {"type": "object",
-         "additionalProperties": {"$ref": f"#/components/schemas/{JSON_VALUE_COMPONENT}"}},
-    ],
-}
+# How a JSONObject's values are documented. The rules (no NUL characters in
+# keys or text, finite numbers, bounded depth and count) are enforced below; the
+# document states them in words, since a recursive `anyOf` of every JSON type is
+# what SDK generators (openapi-python-client among them) cannot parse.
+JSON_VALUE_RULES = ("Any JSON values; keys and text without NUL characters, numbers finite, "
+                    f"at most {EXIF_MAX_DEPTH} levels deep and {EXIF_MAX_ITEMS} values in all.")
 
 
 class JSONObject(fields.Dict):
@@ -83,7 +74,8 @@ class JSONObject(fields.Dict):
 
     def __init__(self, *, metadata=None, **kwargs):
         documented = {
-            "additionalProperties": {"$ref": f"#/components/schemas/{JSON_VALUE_COMPONENT}"},
+            "description": JSON_VALUE_RULES,
+            "additionalProperties": True,
             "maxProperties": EXIF_MAX_ITEMS - 1,
         }
         super().__init__(metadata={**documented, **(metadata or {})}, **kwargs)

@@ -9,7 +9,6 @@ they can send with `@blp.error_responses(...)`.
 from http import HTTPStatus
 
 from .errors import ErrorSchema
-from .fields import JSON_VALUE_COMPONENT, JSON_VALUE_SCHEMA
 
 RETRY_AFTER = {
     "description": "Seconds to wait before retrying.",
@@ -50,8 +49,7 @@ def response_name(status):
 
 
 def register_components(spec):
-    """Add what the schemas refer to by name, then the error responses."""
-    spec.components.schema(JSON_VALUE_COMPONENT, JSON_VALUE_SCHEMA)
+    """Add what the schemas refer to by name: the error responses."""
     register_error_responses(spec)
 
 
