@@ -18,7 +18,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from devstack.processes import die_with_parent, run_in_foreground
+from devstack.processes import die_with_parent, port_is_free, run_in_foreground
 
 # p + 10000 then stays below Linux's ephemeral range (32768+), where an outgoing
 # connection could grab the port between our check and weed's bind.
@@ -28,17 +28,6 @@ _SOCKET_DIR = Path("/tmp")  # weed hard-codes it; TMPDIR is ignored
 FOREGROUND_STOP_SECONDS = 3.5
 # Development store shared with the Flask app, which reads credentials.json here.
 DEV_S3_DIR = Path(__file__).resolve().parent.parent / ".dev" / "s3"
-
-
-def _bindable(port, host):
-    with socket.socket() as s:
-        # Go listeners set SO_REUSEADDR, so weed can use ports still in TIME_WAIT.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-        return True
 
 
 def _remove_if_stale(path):
@@ -60,7 +49,7 @@ def free_port(host="127.0.0.1", exclude=()):
     for _ in range(1000):
         p = random.randrange(*_PORT_RANGE)
         if not {p, p + _GRPC_OFFSET} & set(exclude) and all(
-                _bindable(q, host) for q in (p, p + _GRPC_OFFSET)):
+                port_is_free(q, host) for q in (p, p + _GRPC_OFFSET)):
             return p
     raise RuntimeError("no free port pair (p, p+10000) found")
 
@@ -123,7 +112,7 @@ class SeaweedS3:
             taken = [q for p in self.ports.values() for q in (p, p + _GRPC_OFFSET)]
             port = previous.get(name)
             reusable = isinstance(port, int) and not {port, port + _GRPC_OFFSET} & set(taken) and all(
-                _bindable(q, self.host) for q in (port, port + _GRPC_OFFSET))
+                port_is_free(q, self.host) for q in (port, port + _GRPC_OFFSET))
             self.ports[name] = port if reusable else free_port(self.host, exclude=taken)
         ports_file.write_text(json.dumps(self.ports))
         sock = self.data_dir / "s3.sock"  # else weed leaves /tmp/seaweedfs-s3-<port>.sock
