@@ -44,9 +44,10 @@ def celery_init_app(app):
     return celery_app
 
 
-def send(task_name, *args):
+def send(task_name, *args, countdown=None):
     """Publish one task by name; raises one of BROKER_DOWN at once if the broker is down."""
-    current_app.extensions["celery"].send_task(task_name, args=list(args), retry=False)
+    current_app.extensions["celery"].send_task(task_name, args=list(args), countdown=countdown,
+                                               retry=False)
 
 
 def _enqueue(task_name, photo_id, marker):
@@ -71,10 +72,9 @@ def enqueue_media(photo_id):
 def enqueue_deliveries(delivery_ids, countdown=None):
     """Queue committed webhook deliveries (queue `webhooks`), one task each, so each
     attempt shows in Flower; if the broker is down, the sweep sends them."""
-    celery = current_app.extensions["celery"]
     for sent, delivery_id in enumerate(delivery_ids):
         try:
-            celery.send_task(DELIVER_WEBHOOK, args=[delivery_id], countdown=countdown, retry=False)
+            send(DELIVER_WEBHOOK, delivery_id, countdown=countdown)
         except BROKER_DOWN as error:
             log.warning("broker unavailable, %d webhook deliveries left for the sweep: %s",
                         len(delivery_ids) - sent, error)
