@@ -20,7 +20,6 @@ Last, the list with derivative links (bench/listing.py). The last line is
 key=value pairs.
 """
 import argparse
-import os
 import secrets
 import signal
 import statistics
@@ -35,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import listing, media_floor, media_worker  # noqa: E402
 from bench.photos import FORTY_EIGHT_MP, photo_file  # noqa: E402
-from bench.pipeline import drop_database, fresh_parts  # noqa: E402
+from bench.pipeline import drop_database, fresh_parts, stack_environment  # noqa: E402
 from devstack.seaweed import SeaweedS3  # noqa: E402
 
 BIG_PHOTO_SEED = 1000
@@ -143,14 +142,10 @@ def main():
     try:
         with tempfile.TemporaryDirectory() as s3_dir, SeaweedS3(
                 s3_dir, secrets.token_hex(8), secrets.token_hex(16), bucket="photos") as store:
-            env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
-                       S3_ENDPOINT_URL=store.endpoint_url, S3_BUCKET=store.bucket,
-                       AWS_ACCESS_KEY_ID=store.access_key, AWS_SECRET_ACCESS_KEY=store.secret_key,
-                       # The limiter runs on every listed page without ever refusing one.
-                       API_RATE_LIMIT="1000000/second", GEOCODER="offline")
+            # The limiter runs on every listed page without ever refusing one.
+            env = stack_environment(database_url, redis_url, store, API_RATE_LIMIT="1000000/second")
             env.pop("S3_PUBLIC_ENDPOINT_URL", None)
             env.pop("MEDIA_MAX_PIXELS", None)  # the default limit, as deployed
-            os.environ.update(env)
             app, (company, list_company) = make_app()
             photos = seed_uploaded(app, company, upload(store, [*files, big_file]))
             worker = media_worker.start(env)

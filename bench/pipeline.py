@@ -41,6 +41,17 @@ def fresh_parts(redis_db):
     return (admin_url, redis_url, *make_database(admin_url))
 
 
+def stack_environment(database_url, redis_url, store, **settings):
+    """The environment of the app's processes on the benchmark's parts (a SeaweedS3
+    `store`), with `settings` on top; sets it in this process too."""
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
+               S3_ENDPOINT_URL=store.endpoint_url, S3_BUCKET=store.bucket,
+               AWS_ACCESS_KEY_ID=store.access_key, AWS_SECRET_ACCESS_KEY=store.secret_key,
+               GEOCODER="offline", **settings)
+    os.environ.update(env)
+    return env
+
+
 def drop_database(admin_url, name):
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

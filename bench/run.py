@@ -11,7 +11,6 @@ pipeline's photos/second. Runs are noisy on 2 shared cores: the ratios within
 one run are the figures.
 """
 import argparse
-import os
 import re
 import secrets
 import subprocess
@@ -28,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import cpu, wrk  # noqa: E402
 from bench.report import report  # noqa: E402
-from bench.pipeline import drop_database, fresh_parts  # noqa: E402
+from bench.pipeline import drop_database, fresh_parts, stack_environment  # noqa: E402
 from devstack.seaweed import SeaweedS3, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -173,12 +172,8 @@ def main():
     processes = []
     with tempfile.TemporaryDirectory() as s3_dir, \
             SeaweedS3(s3_dir, secrets.token_hex(8), secrets.token_hex(16), bucket="photos") as store:
-        env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
-                   S3_ENDPOINT_URL=store.endpoint_url, S3_BUCKET=store.bucket,
-                   AWS_ACCESS_KEY_ID=store.access_key, AWS_SECRET_ACCESS_KEY=store.secret_key,
-                   # Exercise the limiter on every request without ever hitting it.
-                   API_RATE_LIMIT="1000000/second", GEOCODER="offline")
-        os.environ.update(env)
+        # Exercise the limiter on every request without ever hitting it.
+        env = stack_environment(database_url, redis_url, store, API_RATE_LIMIT="1000000/second")
         try:
             from flask_migrate import upgrade
 

@@ -18,7 +18,6 @@ SeaweedFS and a local receiver on 127.0.0.1 (keep-alive, answers 200 at once).
 The last line is key=value pairs.
 """
 import argparse
-import os
 import secrets
 import signal
 import statistics
@@ -35,7 +34,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pipeline import drop_database, fresh_parts  # noqa: E402
+from bench.pipeline import drop_database, fresh_parts, stack_environment  # noqa: E402
 from devstack.seaweed import SeaweedS3  # noqa: E402
 
 JPEG = b"\xff\xd8\xff" + b"0" * 100
@@ -143,11 +142,8 @@ def main():
     receiver, worker = Receiver(), None
     with tempfile.TemporaryDirectory() as s3_dir, \
             SeaweedS3(s3_dir, secrets.token_hex(8), secrets.token_hex(16), bucket="photos") as store:
-        env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, API_RATE_LIMIT="off",
-                   S3_ENDPOINT_URL=store.endpoint_url, S3_BUCKET=store.bucket,
-                   AWS_ACCESS_KEY_ID=store.access_key, AWS_SECRET_ACCESS_KEY=store.secret_key,
-                   WEBHOOK_ALLOW_PRIVATE="1", GEOCODER="offline")
-        os.environ.update(env)
+        env = stack_environment(database_url, redis_url, store, API_RATE_LIMIT="off",
+                                WEBHOOK_ALLOW_PRIVATE="1")
         try:
             from flask_migrate import upgrade
 
