@@ -35,6 +35,11 @@ class ArgumentsParser(FlaskParser):
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = ArgumentsParser()
 
+    def arguments(self, schema, **kwargs):
+        """As flask-smorest's, with the schema made once: webargs instantiates a schema
+        class on every request, deep-copying each of its fields."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
+
     def error_responses(self, *statuses):
         """Document the error statuses a view can send, each in the `Error` shape."""
         def decorator(func):
