@@ -1,10 +1,15 @@
-"""storage.download_url against a real S3 store (SeaweedFS), and against botocore's own URLs."""
+"""storage.download_url against a real S3 store (SeaweedFS), and both signed forms (download
+URLs, upload policies) against botocore's own."""
+import base64
+import json
 import secrets
 import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlsplit
 
 import boto3
+import botocore.auth
+import botocore.signers
 import pytest
 import requests
 from botocore.config import Config
@@ -70,12 +75,8 @@ def test_download_url_expires(app, stored, monkeypatch):
 
 
 def botocore_url(endpoint, region, credentials, bucket, key, expires):
-    client = boto3.session.Session().client(
-        "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=credentials[0],
-        aws_secret_access_key=credentials[1],
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
-    return client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
-                                         ExpiresIn=expires)
+    return botocore_client(endpoint, region, credentials).generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires)
 
 
 @pytest.mark.parametrize("endpoint", [
@@ -93,3 +94,34 @@ def test_presigned_get_is_what_botocore_signs(endpoint, key):
                                           signed_at.replace(tzinfo=timezone.utc)))
     assert (ours.scheme, ours.netloc, ours.path) == (theirs.scheme, theirs.netloc, theirs.path)
     assert dict(parse_qsl(ours.query)) == dict(parse_qsl(theirs.query))
+
+
+def botocore_client(endpoint, region, credentials):
+    return boto3.session.Session().client(
+        "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=credentials[0],
+        aws_secret_access_key=credentials[1],
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+
+
+@pytest.mark.parametrize("endpoint", [
+    "http://127.0.0.1:8333", "https://s3.eu-west-1.amazonaws.com", "https://store.example.com:443",
+    "http://[::1]:9000", "https://Store.Example.com:8443/s3/",
+])
+@pytest.mark.parametrize("key, media", [("ridge_a1b2c3d4.jpg", "image"), ("walk_0f0f0f0f.mp4", "video"),
+                                        ("dir/Ünïcode name+1 (2)~!*'&=?.jpg", "image")])
+def test_presigned_post_is_what_botocore_signs(endpoint, key, media, monkeypatch):
+    signed_at = datetime(2026, 11, 28, 23, 59, 59, tzinfo=timezone.utc)
+    for module in (botocore.signers, botocore.auth):  # botocore reads the clock twice
+        monkeypatch.setattr(module, "get_current_datetime", lambda: signed_at.replace(tzinfo=None))
+    credentials = ("AKIDEXAMPLE" + secrets.token_hex(4).upper(), secrets.token_urlsafe(30))
+    region = "eu-west-1" if "eu-west-1" in endpoint else "us-east-1"
+    fields = {"Content-Type": f"{media}/jpeg"}
+    conditions = [["content-length-range", 1, 104857600], ["starts-with", "$Content-Type", f"{media}/"]]
+    theirs = botocore_client(endpoint, region, credentials).generate_presigned_post(
+        "photos", key, Fields=fields, Conditions=conditions, ExpiresIn=86400)
+    ours = storage.presigned_post(endpoint, region, credentials, "photos", key, fields, conditions,
+                                  86400, signed_at)
+    assert ours == theirs
+    policy = json.loads(base64.b64decode(ours["fields"]["policy"]))
+    assert policy["expiration"] == "2026-11-29T23:59:59Z"
+    assert {"key": key} in policy["conditions"] and {"bucket": "photos"} in policy["conditions"]
