@@ -8,6 +8,7 @@ and 1.2 ms as a prebuilt Core statement. They run in the session's transaction,
 so commits and rollbacks work as everywhere else.
 """
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
@@ -35,6 +36,40 @@ def utcnow():
 def execute(statement, params=None):
     """Run a Core statement in the session's current transaction."""
     return db.session.connection().execute(statement, params or {})
+
+
+def stored_row(table, values):
+    """The row an INSERT of `values` into `table` stores, database-assigned keys aside:
+    `values`, and for every other column its Python-side default or None.
+
+    Inserting the whole row and returning only the key spares reading back the
+    columns the caller already knows (each returned column costs the driver a
+    description object per execute).
+    """
+    row = dict.fromkeys(_inserted_columns(table))
+    for key, default in _column_defaults(table):
+        row[key] = default.arg(None) if default.is_callable else default.arg
+    row.update(values)
+    return row
+
+
+@lru_cache(maxsize=None)
+def _inserted_columns(table):
+    """Every column but the database-assigned primary key; refuses a table whose
+    server-side defaults would make the stored row differ from `stored_row`."""
+    keys = []
+    for column in table.columns:
+        if column.server_default is not None and column.default is None:
+            raise ValueError(f"{table.name}.{column.key} has only a server-side default")
+        if not (column.primary_key and column.autoincrement in (True, "auto") and column.default is None):
+            keys.append(column.key)
+    return tuple(keys)
+
+
+@lru_cache(maxsize=None)
+def _column_defaults(table):
+    return tuple((column.key, column.default) for column in table.columns
+                 if column.default is not None and (column.default.is_scalar or column.default.is_callable))
 
 
 class UTCDateTime(TypeDecorator):

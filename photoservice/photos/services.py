@@ -3,7 +3,7 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import insert
 
 from .. import queue, storage
-from ..database import MAX_ID, execute, utcnow
+from ..database import MAX_ID, execute, stored_row, utcnow
 from ..errors import Conflict, NotAllowed, NotFound
 from ..extensions import db
 from ..media import formats
@@ -56,13 +56,15 @@ def _insert_unless_exists(values):
     """INSERT … ON CONFLICT DO NOTHING: None if the client_id or key was taken.
 
     The unique constraints decide, so concurrent duplicates make one row. The
-    new photo is built from the RETURNING row; it is not kept in the session.
+    new photo is the row as stored, with the id the database gave it; it is not
+    kept in the session.
     """
-    row = execute(_INSERT, values).one_or_none()
-    return None if row is None else Photo(**row._mapping)
+    row = stored_row(Photo.__table__, values)
+    photo_id = execute(_INSERT, row).scalar_one_or_none()
+    return None if photo_id is None else Photo(id=photo_id, **row)
 
 
-_INSERT = insert(Photo.__table__).on_conflict_do_nothing().returning(*Photo.__table__.columns)
+_INSERT = insert(Photo.__table__).on_conflict_do_nothing().returning(Photo.id)
 
 
 def _find_by_client_id(company_id, client_id):

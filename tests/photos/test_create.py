@@ -46,6 +46,21 @@ def test_every_field_round_trips(as_user, company):
     assert photo["upload_url"]["fields"]["Content-Type"] == "image/heic"
 
 
+def test_the_created_photo_is_the_row_as_stored(as_user, company):
+    """The create's answer is built without reading the row back: the GET that reads it
+    shows the same photo, field for field."""
+    owner = as_user("owner")
+    created = owner.create(
+        name="  Ridge cap ", description=None, job_inspection_line_item=company["job_inspection_line_item"],
+        tags=["b", "a", "b"], related_to=[], client_id="device-7:1",
+        exif={"timestamp": 1732790400000, "Model": "iPhone 15", "GPS": {"Alt": 12.5, "nested": [1, None]}})
+    stored = owner.get(f"/light/photos/{created['id']}/").get_json()
+    upload_url = created.pop("upload_url")
+    assert upload_url["fields"]["key"] == stored["key"]
+    assert stored.pop("download_url") is None
+    assert created == stored
+
+
 def test_null_references_mean_none(as_user):
     photo = as_user("owner").create(**{field: None for field in REFERENCES})
     assert all(photo[field] is None for field in REFERENCES)
