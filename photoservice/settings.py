@@ -149,6 +149,8 @@ def celery_config(config):
     """
     return {
         "broker_url": config["REDIS_URL"],
+        **({"broker_transport": "photoservice.broker:Transport"}
+           if config["REDIS_URL"].startswith(("redis://", "rediss://")) else {}),
         "broker_transport_options": {
             "visibility_timeout": config["CELERY_VISIBILITY_TIMEOUT"],
             "socket_connect_timeout": 2,
