@@ -1,11 +1,53 @@
-"""database.stored_row: the row an INSERT stores, built without reading it back."""
+"""photoservice.database: pooled connections checked when idle, and stored_row."""
+import time
 from datetime import datetime
 
+import psycopg
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, text
 
+from photoservice import database
 from photoservice.database import stored_row
+from photoservice.extensions import db
 from photoservice.photos.models import Photo, PhotoStatus
+
+
+@pytest.fixture
+def pings(app, monkeypatch):
+    """The pings the app's engine sends, counted; idle means over 0.2 s here."""
+    monkeypatch.setattr(database, "PING_AFTER_IDLE", 0.2)
+    with app.app_context():
+        dialect = db.engine.dialect
+    sent = []
+    real_ping = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda connection: sent.append(1) or real_ping(connection))
+    return sent
+
+
+def terminate_connections(admin_url, database_url):
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = %s AND pid <> pg_backend_pid()", [database_url.rsplit("/", 1)[1]])
+
+
+def test_a_busy_connection_is_not_pinged(as_user, pings):
+    crew = as_user("crew")
+    for _ in range(5):
+        assert crew.get("/light/photos/").status_code == 200
+    assert pings == []
+
+
+def test_an_idle_connection_is_pinged_and_a_dropped_one_replaced(
+        as_user, pings, database_admin_url, database_url):
+    crew = as_user("crew")
+    assert crew.get("/light/photos/").status_code == 200
+    time.sleep(0.3)
+    assert crew.get("/light/photos/").status_code == 200
+    assert len(pings) == 1
+    terminate_connections(database_admin_url, database_url)
+    time.sleep(0.3)
+    assert crew.get("/light/photos/").status_code == 200  # not a 503: replaced before use
+    assert len(pings) == 2
 
 
 def test_every_column_but_the_id_with_its_default():
