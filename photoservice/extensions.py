@@ -1,6 +1,4 @@
 """Unbound extension instances; `create_app` binds them with `init_app`."""
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -21,5 +19,3 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION),
                session_options={"expire_on_commit": False})
 migrate = Migrate()
 api = Api()
-# Limits are bound per blueprint, keyed by API key, in photoservice.limits.
-limiter = Limiter(key_func=get_remote_address)

@@ -1,19 +1,36 @@
 """Per-API-key rate limiting (API_RATE_LIMIT), shared by web processes through Redis.
 
-Over the limit: 429 with Retry-After, in the usual error shape. If Redis is
-down the API keeps serving without limits (fail open) and says so in the log.
+A moving window (the `limits` library's, one Lua script per request in Redis):
+never more than the limit in any window, however requests straddle seconds.
+Over the limit: 429 with Retry-After, in the usual error shape. If Redis is down
+the API keeps serving without limits (fail open) and says so in the log.
+
+The check is one `before_request` hook on `limits` itself. Flask-Limiter, built on
+the same library, spent as much CPU resolving its decorators, scopes and
+exemptions on every request as the Redis round trip costs.
 """
+import logging
 import math
 import time
+from functools import lru_cache
 
 from flask import current_app, request
-from flask_limiter import RateLimitExceeded
 from limits import parse_many
+from limits.storage import RedisStorage
+from limits.strategies import MovingWindowRateLimiter
+from redis.exceptions import RedisError
 
 from ..accounts.api_keys import digest
-from ..extensions import limiter
+from ..errors import ServiceError
 from .auth import presented_key
-from .errors import error_body
+
+log = logging.getLogger(__name__)
+
+PREFIX = "photoservice"
+
+
+class TooManyRequests(ServiceError):
+    status_code = 429
 
 
 def api_key_bucket():
@@ -27,47 +44,45 @@ def _is_off(setting):
     return setting.strip().lower() == "off"
 
 
-def limit_is_off():
-    return _is_off(current_app.config["API_RATE_LIMIT"])
+@lru_cache(maxsize=8)
+def _parsed(setting):
+    """API_RATE_LIMIT as `limits` items; read per request, so tests may change it."""
+    return () if _is_off(setting) else tuple(parse_many(setting))
 
 
-def current_limit():
-    """API_RATE_LIMIT as read now, e.g. `5/second`.
-
-    When it is `off`, `limit_is_off` exempts every request; the limiter still
-    parses the limit first, so it gets a well-formed one that is never applied.
-    """
-    return "1/second" if limit_is_off() else current_app.config["API_RATE_LIMIT"]
+@lru_cache(maxsize=8)
+def _limiter(redis_url):
+    # An unreachable Redis must cost a request milliseconds, not seconds.
+    storage = RedisStorage(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    return MovingWindowRateLimiter(storage)
 
 
-def too_many_requests(error):
-    """429 in the common error shape, with the seconds until a request is allowed."""
-    window = limiter.current_limit
-    wait = max(math.ceil(window.reset_at - time.time()), 1) if window else 1
-    body = error_body(429, f"Rate limit exceeded ({error.description}); retry after {wait} s.")
-    return body, 429, {"Retry-After": str(wait)}
+def check_limit():
+    """`before_request` hook of the limited blueprints: 429 once the caller's bucket
+    is spent; no limit at all while Redis cannot be reached."""
+    if request.blueprint not in current_app.extensions["rate_limited_blueprints"]:
+        return
+    limits = _parsed(current_app.config["API_RATE_LIMIT"])
+    if not limits:
+        return
+    limiter, bucket = _limiter(current_app.config["REDIS_URL"]), api_key_bucket()
+    try:
+        for limit in limits:
+            if not limiter.hit(limit, PREFIX, bucket):
+                reset_at = limiter.get_window_stats(limit, PREFIX, bucket).reset_time
+                wait = max(math.ceil(reset_at - time.time()), 1)
+                raise TooManyRequests(f"Rate limit exceeded ({limit}); retry after {wait} s.",
+                                      headers={"Retry-After": str(wait)})
+    except (RedisError, OSError) as error:
+        log.error("rate limit not applied, Redis is unavailable: %s", error)
 
 
 def init_limits(app, *blueprints):
-    """Bind the limiter to `app` and limit every request to `blueprints` per API key."""
+    """Limit every request to `blueprints` per API key; a malformed setting stops the start."""
     setting = app.config["API_RATE_LIMIT"]
-    if not _is_off(setting):
-        try:
-            parse_many(setting)
-        except ValueError:
-            raise RuntimeError(f"API_RATE_LIMIT must be like '5/second' or 'off', got {setting!r}") from None
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
-    # An unreachable Redis must cost a request milliseconds, not seconds.
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
-                          {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
-    # Exact: never more than the limit in any window, however requests straddle seconds.
-    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
-    # Our own Retry-After, on 429s only: the library's headers would also rewrite
-    # the Retry-After of every other response (a 503's included).
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
-    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # fail open; Flask-Limiter logs it
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", "photoservice")
-    limiter.init_app(app)
-    app.register_error_handler(RateLimitExceeded, too_many_requests)
-    for blueprint in blueprints:
-        limiter.limit(current_limit, key_func=api_key_bucket, exempt_when=limit_is_off)(blueprint)
+    try:
+        _parsed(setting)
+    except ValueError:
+        raise RuntimeError(f"API_RATE_LIMIT must be like '5/second' or 'off', got {setting!r}") from None
+    app.extensions["rate_limited_blueprints"] = frozenset(blueprint.name for blueprint in blueprints)
+    app.before_request(check_limit)
