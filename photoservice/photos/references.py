@@ -1,7 +1,7 @@
 """Checks a photo's references against the caller's company in one query."""
 from functools import lru_cache
 
-from sqlalchemy import bindparam, literal, select
+from sqlalchemy import and_, bindparam, literal, select
 
 from ..database import execute
 from ..errors import InvalidInput
@@ -26,13 +26,32 @@ def resolve_job(company_id, references):
         raise InvalidInput(errors=missing)
 
     job_of = {field: row[field] for field in references}
-    anchor = "job" if "job" in job_of else next(iter(job_of))
+    anchor = anchor_of(tuple(job_of))
     clashes = [field for field, job_id in job_of.items() if job_id != job_of[anchor]]
     if clashes:
         errors = {anchor: [f"Does not match the job of {', '.join(clashes)}."]}
         errors.update({field: [f"Belongs to another job than {anchor}."] for field in clashes})
         raise InvalidInput(f"{anchor} and {', '.join(clashes)} refer to different jobs.", errors)
     return job_of[anchor]
+
+
+def anchor_of(fields):
+    """The field whose job the others must share: `job` when given."""
+    return "job" if "job" in fields else fields[0]
+
+
+@lru_cache(maxsize=None)
+def consistent_references(fields):
+    """(subquery `refs`, condition): one row with each field's job, and the condition
+    that every reference exists in the company and all share the anchor's job.
+
+    For statements that act only when the references are right (a create's
+    INSERT … SELECT); `resolve_job` explains a refusal. Binds as `resolve_job`.
+    """
+    refs = _parent_jobs_statement(fields).subquery("refs")
+    anchor = anchor_of(fields)
+    return refs, and_(*(refs.c[field].is_not(None) for field in fields),
+                      *(refs.c[field] == refs.c[anchor] for field in fields if field != anchor))
 
 
 @lru_cache(maxsize=None)

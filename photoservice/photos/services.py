@@ -1,5 +1,8 @@
 """The photo upload flow: create, finalize, a fresh upload policy, read."""
+from functools import lru_cache
+
 from flask import current_app
+from sqlalchemy import bindparam, literal, select
 from sqlalchemy.dialects.postgresql import insert
 
 from .. import queue, storage
@@ -10,7 +13,7 @@ from ..media import formats
 from . import events, queries
 from .models import REFERENCES, MediaStatus, Photo, PhotoStatus
 from .object_keys import content_type_for, media_kind, object_key
-from .references import resolve_job
+from .references import anchor_of, consistent_references, resolve_job
 
 # Attempts at a fresh random key suffix if one is already taken (~1 in 4 billion).
 KEY_ATTEMPTS = 5
@@ -27,18 +30,19 @@ def create_photo(caller, data):
         data,
         company_id=caller.company_id,
         created_by=caller.user_id,
-        job_id=resolve_job(caller.company_id, references),
         status=PhotoStatus.PENDING_UPLOAD.value,
         **{REFERENCES[f].key: object_id for f, object_id in references.items() if f != "job"},
     )
     for _ in range(KEY_ATTEMPTS):
         values["key"] = object_key(data["name"], data["is_video"])
-        photo = _insert_unless_exists(values)
+        photo = _insert_unless_exists(values, references)
         if photo is not None:
             photo.upload_url = _upload_policy(photo)
             db.session.commit()
             queue.enqueue_photo(photo.id)
             return photo, True
+        if references:  # refused: say which reference is wrong, if one is
+            resolve_job(caller.company_id, references)
         if data.get("client_id"):
             existing = _find_by_client_id(caller.company_id, data["client_id"])
             if existing is not None:
@@ -52,19 +56,35 @@ def replay(photo):
     return photo
 
 
-def _insert_unless_exists(values):
-    """INSERT … ON CONFLICT DO NOTHING: None if the client_id or key was taken.
+def _insert_unless_exists(values, references):
+    """INSERT the photo if its references are right and its client_id and key are free;
+    None if not. One statement: the references' check is part of the INSERT.
 
     The unique constraints decide, so concurrent duplicates make one row. The
-    new photo is the row as stored, with the id the database gave it; it is not
-    kept in the session.
+    new photo is the row as stored, with the id and job the database gave it;
+    it is not kept in the session.
     """
     row = stored_row(Photo.__table__, values)
-    photo_id = execute(_INSERT, row).scalar_one_or_none()
-    return None if photo_id is None else Photo(id=photo_id, **row)
+    del row["job_id"]  # the job of the references, found by the statement
+    inserted = execute(_insert_statement(tuple(references)), dict(row, **references)).one_or_none()
+    return None if inserted is None else Photo(**row, **inserted._mapping)
 
 
-_INSERT = insert(Photo.__table__).on_conflict_do_nothing().returning(Photo.id)
+@lru_cache(maxsize=None)
+def _insert_statement(fields):
+    """INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id, job_id, for photos whose
+    references are `fields`: the row only where each one exists in the company and all
+    share one job, which becomes the photo's job. Built once per combination (at most 32)."""
+    table = Photo.__table__
+    columns = [column for column in table.columns if column.key not in ("id", "job_id")]
+    if fields:
+        refs, consistent = consistent_references(fields)
+        job, where = refs.c[anchor_of(fields)], [consistent]
+    else:
+        job, where = literal(None, type_=table.c.job_id.type), []
+    source = select(*(bindparam(column.key, type_=column.type) for column in columns), job).where(*where)
+    return (insert(table).from_select([*columns, table.c.job_id], source)
+            .on_conflict_do_nothing().returning(table.c.id, table.c.job_id))
 
 
 def _find_by_client_id(company_id, client_id):

@@ -150,6 +150,53 @@ def test_client_id_replay_after_upload_has_no_policy(as_user):
     assert again["status"] == "uploaded" and again["upload_url"] is None
 
 
+def test_a_replay_with_references_returns_the_photo_and_a_wrong_one_is_still_a_400(as_user, company):
+    crew = as_user("crew")
+    body = {"name": "A", "client_id": "offline-9", "estimate_line_item": company["estimate_line_item"]}
+    first = crew.create(**body)
+    again = crew.create(status=200, **body)
+    assert again["id"] == first["id"] and again["job"] == company["jobs"][0]
+    refused = crew.post(dict(body, estimate_line_item=999_999))
+    assert refused.status_code == 400
+    assert refused.get_json()["errors"] == {"estimate_line_item": ["Does not exist."]}
+
+
+@pytest.mark.parametrize("body", [
+    {"job": 999_999},
+    {"job": "second", "estimate_line_item": "estimate_line_item"},
+    {"job_inspection_line_item": "job_inspection_line_item", "change_order_line_item": 999_999},
+])
+def test_a_refused_reference_stores_nothing(app, as_user, company, body):
+    from photoservice.extensions import db
+    from photoservice.photos.models import Photo
+    named = {"second": company["jobs"][1]}
+    body = {field: named.get(value, company.get(value, value)) for field, value in body.items()}
+    assert as_user("owner").post({"name": "refused", **body}).status_code == 400
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).where(Photo.name == "refused")) == 0
+
+
+def test_a_create_is_two_statements_whatever_its_references(app, as_user, company):
+    """The API key lookup, then one INSERT … SELECT that checks every reference."""
+    from sqlalchemy import event
+
+    from photoservice.extensions import db
+    owner = as_user("owner")
+    owner.create(name="warm-up")  # the connection is open, the statements are built
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda conn, cursor, sql, *rest: statements.append(sql)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        owner.create(name="counted", **{field: company[field] for field in LINE_ITEM_FIELDS},
+                     job=company["jobs"][0])
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len(statements) == 2, statements
+    assert "api_keys" in statements[0] and statements[1].startswith("INSERT INTO photos")
+
+
 def test_client_id_is_scoped_per_company(as_user, other_company):
     mine = as_user("owner").create(client_id="same")
     theirs = as_user("owner", of=other_company).create(client_id="same")
