@@ -193,17 +193,27 @@ def delete_objects(keys):
 def download_url(key):
     """A presigned GET for a stored object, valid for PHOTO_DOWNLOAD_EXPIRES seconds,
     at the address phones reach (what botocore's generate_presigned_url makes)."""
+    return download_signer()(key)
+
+
+def download_signer():
+    """key -> download_url(key), with the settings, the credentials and the signing time
+    read once: for a page that signs two links per photo."""
     config = current_app.config
-    return presigned_get(config["S3_PUBLIC_ENDPOINT_URL"], config["AWS_REGION"], _credentials(),
-                         config["S3_BUCKET"], key, config["PHOTO_DOWNLOAD_EXPIRES"],
-                         datetime.now(timezone.utc))
+    return get_signer(config["S3_PUBLIC_ENDPOINT_URL"], config["AWS_REGION"], _credentials(),
+                      config["S3_BUCKET"], config["PHOTO_DOWNLOAD_EXPIRES"], datetime.now(timezone.utc))
 
 
 def presigned_get(endpoint, region, credentials, bucket, key, expires, now):
     """A path-style S3 GET URL signed with SigV4 in its query string, valid from `now`
     (an aware datetime) for `expires` seconds."""
-    parts = urlsplit(endpoint)
-    path = f"{parts.path.rstrip('/')}/{quote(bucket, safe='')}/{quote(key, safe='/~')}"
+    return get_signer(endpoint, region, credentials, bucket, expires, now)(key)
+
+
+def get_signer(endpoint, region, credentials, bucket, expires, now):
+    """key -> presigned_get(…, key, …): what every key's URL shares is made once."""
+    scheme, netloc, prefix, host = _endpoint(endpoint)
+    prefix = f"{prefix}/{quote(bucket, safe='')}/"
     access_key, secret_key = credentials
     timestamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     scope = f"{timestamp[:8]}/{region}/s3/aws4_request"
@@ -211,10 +221,24 @@ def presigned_get(endpoint, region, credentials, bucket, key, expires, now):
     # Also the canonical query string: these parameters in this (sorted) order.
     query = (f"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={credential}&X-Amz-Date={timestamp}"
              f"&X-Amz-Expires={expires}&X-Amz-SignedHeaders=host")
-    request = f"GET\n{path}\n{query}\nhost:{_signed_host(parts)}\n\nhost\nUNSIGNED-PAYLOAD"
-    to_sign = f"AWS4-HMAC-SHA256\n{timestamp}\n{scope}\n{hashlib.sha256(request.encode()).hexdigest()}"
-    signature = hmac.digest(_signing_key(secret_key, timestamp[:8], region), to_sign.encode(), "sha256")
-    return f"{parts.scheme}://{parts.netloc}{path}?{query}&X-Amz-Signature={signature.hex()}"
+    request_tail = f"\n{query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD"
+    string_head = f"AWS4-HMAC-SHA256\n{timestamp}\n{scope}\n"
+    signing_key = _signing_key(secret_key, timestamp[:8], region)
+    base = f"{scheme}://{netloc}"
+
+    def url(key):
+        path = prefix + quote(key, safe="/~")
+        digest = hashlib.sha256(f"GET\n{path}{request_tail}".encode()).hexdigest()
+        signature = hmac.digest(signing_key, (string_head + digest).encode(), "sha256").hex()
+        return f"{base}{path}?{query}&X-Amz-Signature={signature}"
+    return url
+
+
+@lru_cache(maxsize=8)
+def _endpoint(endpoint):
+    """(scheme, netloc, path prefix, signed Host) of an endpoint URL."""
+    parts = urlsplit(endpoint)
+    return parts.scheme, parts.netloc, parts.path.rstrip("/"), _signed_host(parts)
 
 
 DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -1,6 +1,7 @@
 """Which photos a caller may see, and in what order."""
 from sqlalchemy import and_, false, func, or_, select
 
+from ..database import execute
 from ..extensions import db
 from .models import REFERENCES, Photo, PhotoStatus
 
@@ -45,8 +46,8 @@ def has_tags(tags):
 
 
 def filtered(caller, filters):
-    """A select of the caller's listed photos matching the list filters."""
-    query = select(Photo).where(listed_for(caller))
+    """A select of the columns of the caller's listed photos matching the list filters."""
+    query = select(*Photo.__table__.columns).where(listed_for(caller))
     for field, column in REFERENCES.items():
         if filters.get(field) is not None:
             query = query.where(column == filters[field])
@@ -62,9 +63,11 @@ def filtered(caller, filters):
 
 
 def page_of(query, page, page_size):
-    """(count of all matches, the photos on page `page`) of `query`, in display order."""
-    count = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    photos = db.session.execute(
-        query.order_by(*DISPLAY_ORDER).limit(page_size).offset((page - 1) * page_size)
-    ).scalars().all()
-    return count, photos
+    """(count of all matches, the rows on page `page`) of `query`, in display order.
+
+    Rows are mappings, read without the ORM: a page of 100 cost ~2 ms more CPU as
+    Photo instances, and ~2.5 ms more to serialize through their attributes.
+    """
+    count = execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = execute(query.order_by(*DISPLAY_ORDER).limit(page_size).offset((page - 1) * page_size))
+    return count, rows.mappings().all()

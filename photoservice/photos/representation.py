@@ -6,10 +6,11 @@ No presigned URL is part of it: those expire, and an event may be read days late
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..serialization import FastDumpSchema
 from .models import CapturedAtSource, MediaStatus, PhotoStatus, ProcessingStatus
 
 
-class LocationSchema(ma.Schema):
+class LocationSchema(FastDumpSchema):
     address = fields.String(allow_none=True)
     city = fields.String(allow_none=True)
     state = fields.String(allow_none=True)
@@ -19,7 +20,7 @@ class LocationSchema(ma.Schema):
     display_name = fields.String(allow_none=True, metadata={"description": "The place in one line."})
 
 
-class PhotoRecordSchema(ma.Schema):
+class PhotoRecordSchema(FastDumpSchema):
     """Every stored field of a photo clients see; each is sent, null if unknown."""
 
     id = fields.Integer()

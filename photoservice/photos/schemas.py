@@ -4,6 +4,7 @@ import copy
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..serialization import FastDumpSchema
 from ..web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text
 from .representation import PhotoRecordSchema
 
@@ -100,21 +101,21 @@ def sent_in_full(schema_class):
     return schema_class
 
 
-class UploadPolicySchema(ma.Schema):
+class UploadPolicySchema(FastDumpSchema):
     url = fields.String(required=True, metadata={"description": "Form action for the upload."})
     fields = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
                          metadata={"description": "Send each as a form field, then the file."})
 
 
 @sent_in_full
-class VariantSchema(ma.Schema):
+class VariantSchema(FastDumpSchema):
     url = fields.String(metadata={"description": "Short-lived download link (presigned GET)."})
     width = fields.Integer()
     height = fields.Integer()
 
 
 @sent_in_full
-class VariantsSchema(ma.Schema):
+class VariantsSchema(FastDumpSchema):
     thumbnail = fields.Nested(VariantSchema, metadata={"description": "JPEG fitting 400×400."})
     web = fields.Nested(VariantSchema, metadata={"description": "JPEG fitting 1600×1600."})
 
@@ -153,7 +154,7 @@ class PhotoListQuerySchema(ma.Schema):
     is_video = fields.Boolean()
 
 
-class PhotoPageSchema(ma.Schema):
+class PhotoPageSchema(FastDumpSchema):
     count = fields.Integer(required=True)
     next = fields.String(allow_none=True, required=True)
     previous = fields.String(allow_none=True, required=True)

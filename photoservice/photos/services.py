@@ -123,18 +123,18 @@ def get_photo(caller, photo_id):
 
 def detailed(photo):
     """The photo as a single-photo response shows it: links to its file and derivatives."""
-    photo = _with_variant_links(photo)
-    photo.download_url = storage.download_url(photo.key) if photo.is_uploaded else None
+    sign = storage.download_signer()
+    photo.variant_links = _variant_links(photo.variants, sign)
+    photo.download_url = sign(photo.key) if photo.is_uploaded else None
     return photo
 
 
-def _with_variant_links(photo):
-    """Set `variant_links`: each derivative's size and a short-lived link, once made."""
-    if photo.variants:
-        photo.variant_links = {name: {"url": storage.download_url(variant["key"]),
-                                      "width": variant["width"], "height": variant["height"]}
-                               for name, variant in photo.variants.items()}
-    return photo
+def _variant_links(variants, sign):
+    """Each derivative's size and a short-lived link (`sign(key)`), once made; else None."""
+    if not variants:
+        return None
+    return {name: {"url": sign(variant["key"]), "width": variant["width"], "height": variant["height"]}
+            for name, variant in variants.items()}
 
 
 def finalize_upload(caller, photo_id):
@@ -192,9 +192,11 @@ def _checked_content(photo):
 
 
 def list_photos(caller, filters, page, page_size):
-    """(count, photos on the page): the uploaded photos the caller may see, in display order."""
-    count, photos = queries.page_of(queries.filtered(caller, filters), page, page_size)
-    return count, [_with_variant_links(photo) for photo in photos]
+    """(count, photos on the page): the uploaded photos the caller may see, in display order,
+    as mappings of their columns with `variant_links`."""
+    count, rows = queries.page_of(queries.filtered(caller, filters), page, page_size)
+    sign = storage.download_signer() if rows else None
+    return count, [dict(row, variant_links=_variant_links(row["variants"], sign)) for row in rows]
 
 
 def visible_or_404(caller, photo_id, lock=False):
