@@ -1,6 +1,6 @@
--- wrk script: GET /light/photos/?job=JOB as an owner. Arguments: API_KEY JOB
+-- wrk script: GET /light/photos/?QUERY as an owner. Arguments: API_KEY QUERY (e.g. job=7, page_size=100)
 function init(args)
-  path = "/light/photos/?job=" .. args[2]
+  path = "/light/photos/?" .. args[2]
   headers = {["X-API-KEY"] = args[1]}
 end
 

@@ -1,16 +1,19 @@
-"""The create benchmark (`make bench`): the production shape against its floor.
+"""The create and list benchmark (`make bench`): the production shape against references.
 
 Starts SeaweedFS, gunicorn serving the app (2 processes), a Celery worker and, on
 PostgreSQL and Redis (BENCH_DATABASE_ADMIN_URL, BENCH_REDIS_URL), a throwaway
 database; gunicorn also serves bench/floor_app.py, the least work a create could
-do, and bench/required_app.py, the floor plus what the spec makes a create do
-(with bare drivers). wrk loads the three in turns with varied bodies, and the CPU
-each part of the stack spends per request is read from /proc. Then: SQL
-statements per create, the list with 10,000 photos, web process RSS and the
-pipeline's photos/second. Runs are noisy on 2 shared cores: the ratios within
-one run are the figures.
+do, bench/required_app.py, the floor plus what the spec makes a create do (with
+bare drivers), and bench/required_list.py, what a page of the list must do (with
+bare drivers, presigning included). wrk loads them in turns with varied bodies,
+and the CPU each part of the stack spends per request is read from /proc. Then,
+with 10,000 processed photos: pages of 10 and 100 against required_list (after
+checking both give the same JSON), the job-filtered list and its query plans,
+SQL statements per create, web process RSS and the pipeline's photos/second.
+Runs are noisy on 2 shared cores: the ratios within one run are the figures.
 """
 import argparse
+import json
 import re
 import secrets
 import subprocess
@@ -84,25 +87,51 @@ def sql_per_create(app, company):
 
 
 def add_photos(app, company, count):
-    """`count` uploaded photos in the company, half of them on its first job."""
+    """`count` uploaded, processed photos in the company, half of them on its first job:
+    capture time, place and derivatives as the workers leave them (one in ten undated)."""
     from datetime import datetime, timedelta, timezone
 
     from photoservice.extensions import db
     from photoservice.photos.models import Photo
+    from photoservice.photos.object_keys import derivative_key
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    rows = [{"company_id": company["id"], "created_by": company["users"][n % 3]["id"],
-             "name": f"bulk {n}", "key": f"bulk-{n}_{secrets.token_hex(4)}.jpg", "tags": ["bulk"],
-             "related_to": [], "status": "uploaded", "processing_status": "processed",
-             "job_id": company["jobs"][n % 2],
-             "captured_at": None if n % 10 == 0 else start + timedelta(minutes=n)}
-            for n in range(count)]
+    rows = []
+    for n in range(count):
+        key = f"bulk-{n}_{secrets.token_hex(4)}.jpg"
+        rows.append({
+            "company_id": company["id"], "created_by": company["users"][n % 3]["id"],
+            "name": f"bulk {n}", "key": key, "tags": ["bulk", "hail"] if n % 3 else ["bulk"],
+            "related_to": [f"claim-{n % 50}"], "status": "uploaded", "processing_status": "processed",
+            "media_status": "processed", "job_id": company["jobs"][n % 2],
+            "exif": {"timestamp": 1704067200000 + n * 60000, "Make": "Apple", "Model": "iPhone 15",
+                     "latitude": 40.7128, "longitude": -74.006},
+            "captured_at": None if n % 10 == 0 else start + timedelta(minutes=n),
+            "captured_at_source": None if n % 10 == 0 else "client",
+            "latitude": 40.7128, "longitude": -74.006,
+            "location": {"city": "New York", "state": "New York", "country": "United States",
+                         "country_code": "us", "display_name": "New York, NY, United States"},
+            "uploaded_at": start, "processed_at": start, "content_type": "image/jpeg",
+            "size": 3_500_000, "width": 4032, "height": 3024, "sha256": secrets.token_hex(32),
+            "variants": {name: {"key": derivative_key(key, name), "width": width, "height": height}
+                         for name, (width, height) in (("thumbnail", (400, 300)), ("web", (1600, 1200)))},
+        })
     with app.app_context():
         db.session.execute(db.insert(Photo), rows)
         db.session.commit()
 
 
-def explain_list(app, company):
-    """EXPLAIN ANALYZE of the list query an owner's GET /light/photos/?job= runs."""
+def same_page(app_url, reference_url, key, query):
+    """Whether the app and the reference give the same JSON for one page (links compared
+    without their signing parameters, which carry the second they were made)."""
+    def page(url):
+        response = requests.get(f"{url}/light/photos/?{query}", headers={"X-API-KEY": key}, timeout=30)
+        response.raise_for_status()
+        return json.loads(re.sub(r"\?X-Amz-[^\"]*", "", re.sub(r"https?://[^/\"]+", "", response.text)))
+    return page(app_url) == page(reference_url)
+
+
+def explain_list(app, company, query):
+    """EXPLAIN ANALYZE of the page query an owner's GET /light/photos/?<query> runs."""
     from sqlalchemy import event
 
     from photoservice.extensions import db
@@ -112,7 +141,7 @@ def explain_list(app, company):
     listener = lambda conn, cursor, sql, params, *rest: seen.append((sql, params))  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        app.test_client().get(f"/light/photos/?job={company['jobs'][0]}",
+        app.test_client().get(f"/light/photos/?{query}",
                               headers={"X-API-KEY": company["users"][0]["api_key"]})
     finally:
         event.remove(engine, "before_cursor_execute", listener)
@@ -195,7 +224,8 @@ def main():
             web, web_url = gunicorn("wsgi:app", env)
             floor, floor_url = gunicorn("bench.floor_app:app", env)
             required, required_url = gunicorn("bench.required_app:app", env)
-            processes += [web, floor, required]
+            required_list, required_list_url = gunicorn("bench.required_list:app", env)
+            processes += [web, floor, required, required_list]
 
             create_args = [company["users"][2]["api_key"], *company["jobs"],
                            company["job_inspection_line_item"], company["estimate_line_item"],
@@ -216,17 +246,31 @@ def main():
                     runs[name].append(run)
             wait_drained(redis_url)
             add_photos(app, company, 10_000)
-            list_args = [company["users"][0]["api_key"], company["jobs"][0]]
-            wrk.run(web_url, str(ROOT / "bench" / "list.lua"), list_args, seconds=2)
-            listing = wrk.run(web_url, str(ROOT / "bench" / "list.lua"), list_args, args.seconds)
+            owner_key, list_script = company["users"][0]["api_key"], str(ROOT / "bench" / "list.lua")
+            pages = {}
+            for size in (10, 100):
+                query = f"page_size={size}"
+                if not same_page(web_url, required_list_url, owner_key, query):
+                    raise SystemExit(f"the app and required_list differ on ?{query}")
+                servers = {"required_list": (required_list, required_list_url), "list": (web, web_url)}
+                pages[size] = {name: [] for name in servers}
+                for _, url in servers.values():
+                    wrk.run(url, list_script, [owner_key, query], seconds=2, connections=args.connections)
+                for _ in range(args.rounds):
+                    for name, (master, url) in servers.items():
+                        pages[size][name].append(measured_run(stack_meter(master, worker), url, list_script,
+                                                              [owner_key, query], args.seconds,
+                                                              args.connections))
+            job_query = f"job={company['jobs'][0]}"
+            listing = wrk.run(web_url, list_script, [owner_key, job_query], args.seconds)
             web_rss = rss_mb(web)
-            plan = explain_list(app, company)
+            plans = {query: explain_list(app, company, query) for query in (job_query, "page_size=10")}
         finally:
             for process in processes:
                 process.terminate()
                 process.wait(30)
             drop_database(admin_url, name)
-    report(runs, statements, listing, plan, web_rss, pipeline_rate())
+    report(runs, pages, statements, listing, plans, web_rss, pipeline_rate())
 
 
 if __name__ == "__main__":

@@ -42,6 +42,14 @@ def execute(statement, params=None):
     return db.session.connection().execute(statement, params or {})
 
 
+def without_transaction():
+    """Run the session's statements until it is closed in autocommit mode: for a request
+    that only reads. PostgreSQL gives each statement its own snapshot either way (read
+    committed); what goes is a BEGIN and a ROLLBACK, two round trips. Call before the
+    session's first statement."""
+    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def ping_idle_connections(engine):
     """Check a pooled connection with a round trip before use, if it sat idle for over
     PING_AFTER_IDLE seconds; a dead one is replaced before the request sees it.

@@ -21,7 +21,9 @@ def pings(app, monkeypatch):
     sent = []
     real_ping = dialect.do_ping
     monkeypatch.setattr(dialect, "do_ping", lambda connection: sent.append(1) or real_ping(connection))
-    return sent
+    yield sent
+    with app.app_context():
+        db.engine.dispose()  # no connection the test terminated outlives it
 
 
 def terminate_connections(admin_url, database_url):

@@ -121,3 +121,44 @@ def test_default_page_size_is_ten(as_user, role):
         caller.upload_and_finalize(name=f"p{n}")
     page = caller.get("/light/photos/").get_json()
     assert len(page["results"]) == 10 and page["count"] == 11 and page["next"]
+
+
+def test_a_listed_photo_is_the_photo_as_get_shows_it(app, as_user, company):
+    """The list reads rows without the ORM and dumps them by its plan: nothing may differ."""
+    owner = as_user("owner")
+    photo = owner.upload_and_finalize(name="Ridge", description="Hail", job=company["jobs"][0],
+                                      tags=["hail"], related_to=["claim-1"],
+                                      exif={"timestamp": 1732790400000, "Model": "iPhone"})
+    with app.app_context():
+        db.session.execute(db.update(Photo).where(Photo.id == photo["id"]).values(
+            latitude=40.7, longitude=-74.0, location={"city": "New York", "country_code": "us"},
+            width=4000, height=3000, variants={"thumbnail": {"key": "t.jpg", "width": 400, "height": 300}}))
+        db.session.commit()
+    [listed] = owner.get("/light/photos/").get_json()["results"]
+    shown = owner.get(f"/light/photos/{photo['id']}/").get_json()
+    del shown["download_url"]
+    strip = lambda url: url.split("?")[0]  # noqa: E731  (signed a moment apart)
+    for body in (listed, shown):
+        body["variants"]["thumbnail"]["url"] = strip(body["variants"]["thumbnail"]["url"])
+    assert listed == shown
+    assert listed["location"] == {"city": "New York", "country_code": "us"}
+
+
+def test_reads_run_without_a_transaction_and_writes_in_one(app, as_user):
+    from sqlalchemy import event
+    owner = as_user("owner")
+    seen = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda conn, *args: seen.append(conn.connection.dbapi_connection.autocommit)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        photo = owner.create(name="A")
+        writes, seen[:] = list(seen), []
+        owner.get("/light/photos/")
+        owner.get(f"/light/photos/{photo['id']}/")
+        reads = list(seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert writes and not any(writes)
+    assert reads and all(reads)
