@@ -194,7 +194,7 @@ def _checked_content(photo):
 def list_photos(caller, filters, page, page_size):
     """(count, photos on the page): the uploaded photos the caller may see, in display order,
     as mappings of their columns with `variant_links`."""
-    count, rows = queries.page_of(queries.filtered(caller, filters), page, page_size)
+    count, rows = queries.page_of(caller, filters, page, page_size)
     sign = storage.download_signer() if rows else None
     return count, [dict(row, variant_links=_variant_links(row["variants"], sign)) for row in rows]
 
