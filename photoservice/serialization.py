@@ -55,7 +55,7 @@ def plan(schema):
     cached = schema.__dict__.get("_dump_plan", missing)
     if cached is not missing:
         return cached
-    hooked = any(kind in ("pre_dump", "post_dump") for kind, _ in schema._hooks)
+    hooked = bool(schema._hooks.get("pre_dump") or schema._hooks.get("post_dump"))
     custom_accessor = type(schema).get_attribute is not ma.Schema.get_attribute
     steps = []
     for name, field in schema.dump_fields.items():
