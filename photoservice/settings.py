@@ -29,9 +29,10 @@ def database_url(environ):
     return url
 
 
-# Give up connecting after 5 s. (Idle pooled connections are checked before use by
-# database.ping_idle_connections.)
-ENGINE_OPTIONS = {"connect_args": {"connect_timeout": 5}}
+# Give up connecting after 5 s. The pool hands out the connection returned last, so
+# a busy process keeps reusing a warm one (and database.ping_idle_connections never
+# needs to ping it) while spare ones sit idle.
+ENGINE_OPTIONS = {"pool_use_lifo": True, "connect_args": {"connect_timeout": 5}}
 
 
 def dev_s3_credentials():

@@ -34,6 +34,8 @@ def terminate_connections(admin_url, database_url):
 
 def test_a_busy_connection_is_not_pinged(as_user, pings):
     crew = as_user("crew")
+    assert crew.get("/light/photos/").status_code == 200  # may take one idle since an earlier test
+    pings.clear()
     for _ in range(5):
         assert crew.get("/light/photos/").status_code == 200
     assert pings == []

@@ -26,6 +26,12 @@ def test_over_the_limit_is_429_with_retry_after(limited, as_user):
     assert owner.headers["X-API-KEY"] not in refused.get_data(as_text=True)
 
 
+def test_a_key_has_one_budget_across_the_api(limited, as_user):
+    owner = as_user("owner")
+    statuses = [owner.get("/light/photos/" if n % 2 else "/light/webhooks/").status_code for n in range(7)]
+    assert statuses[:5].count(429) == 0 and statuses[5:] == [429, 429]
+
+
 def test_each_key_has_its_own_budget(limited, as_user):
     owner, crew = as_user("owner"), as_user("crew")
     assert burst(lambda: owner.get("/light/photos/"), 6)[-1] == 429
