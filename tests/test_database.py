@@ -44,7 +44,8 @@ def test_a_busy_connection_is_not_pinged(as_user, pings):
 def test_an_idle_connection_is_pinged_and_a_dropped_one_replaced(
         as_user, pings, database_admin_url, database_url):
     crew = as_user("crew")
-    assert crew.get("/light/photos/").status_code == 200
+    assert crew.get("/light/photos/").status_code == 200  # may take one idle since an earlier test
+    pings.clear()
     time.sleep(0.3)
     assert crew.get("/light/photos/").status_code == 200
     assert len(pings) == 1
