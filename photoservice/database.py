@@ -124,7 +124,9 @@ class UTCDateTime(TypeDecorator):
         return value
 
     def process_result_value(self, value, dialect):
-        return None if value is None else value.astimezone(timezone.utc)
+        if value is None or value.tzinfo is timezone.utc:  # a UTC session's (settings.ENGINE_OPTIONS)
+            return value
+        return value.astimezone(timezone.utc)
 
 
 class CompanyOwned:

@@ -67,10 +67,14 @@ def plan(schema):
         steps.append((key, attribute, _converter(field, name), field.dump_default))
     dump = None
     if steps is not None and not hooked and not custom_accessor:
+        # A dict's item, or `missing`: marshmallow's rule, unless a name is also a dict method.
+        plain_items = not any(hasattr(dict, attribute) for _, attribute, _, _ in steps)
+
         def dump(obj):
             out = {}
+            get = obj.get if plain_items and type(obj) is dict else None
             for key, attribute, convert, default in steps:
-                value = _value(obj, attribute)
+                value = get(attribute, missing) if get else _value(obj, attribute)
                 if value is missing:
                     if default is missing:
                         continue

@@ -98,6 +98,15 @@ def test_missing_values_are_left_out_or_defaulted():
     assert Thing().dump({"present": None, "source": "s"}) == {"present": None, "defaulted": 7, "shown": "s"}
 
 
+def test_a_field_named_like_a_dict_method_reads_a_dicts_item():
+    class Thing(FastDumpSchema):
+        items = fields.List(fields.String())
+        name = fields.String()
+
+    thing = {"items": ["a", "b"], "name": "n"}
+    assert Thing().dump(thing) == ma.Schema.dump(Thing(), thing) == thing
+
+
 def test_a_schema_with_a_dump_hook_is_dumped_by_marshmallow():
     class Hooked(FastDumpSchema):
         name = fields.String()
