@@ -4,7 +4,7 @@ import logging
 from flask import Flask
 
 from . import settings
-from .database import ping_idle_connections
+from .database import ping_idle_connections, utc_sessions
 from .extensions import api, db, migrate
 from .geocoding import models as _geocoding_models  # noqa: F401  (its table joins the metadata)
 from .queue import celery_init_app
@@ -47,6 +47,7 @@ def register_extensions(app):
     db.init_app(app)
     with app.app_context():
         ping_idle_connections(db.engine)
+        utc_sessions(db.engine)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     api.ERROR_SCHEMA = ErrorSchema
     api.DEFAULT_ERROR_RESPONSE_NAME = None  # each operation lists the errors it can send

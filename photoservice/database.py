@@ -50,6 +50,20 @@ def without_transaction():
     db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+def utc_sessions(engine):
+    """Set each new connection's session time zone to UTC, so timestamps arrive in the
+    zone every response uses and need no conversion. Only a saving: behind a pooler
+    that drops session settings, UTCDateTime still converts whatever zone comes back.
+    (A `-c TimeZone=UTC` startup option would do it too, but PgBouncer refuses those.)
+    """
+    @event.listens_for(engine, "connect")
+    def _set_utc(dbapi_connection, record):
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.autocommit = autocommit
+
+
 def ping_idle_connections(engine):
     """Check a pooled connection with a round trip before use, if it sat idle for over
     PING_AFTER_IDLE seconds; a dead one is replaced before the request sees it.
@@ -124,7 +138,7 @@ class UTCDateTime(TypeDecorator):
         return value
 
     def process_result_value(self, value, dialect):
-        if value is None or value.tzinfo is timezone.utc:  # a UTC session's (settings.ENGINE_OPTIONS)
+        if value is None or value.tzinfo is timezone.utc:  # from a UTC session (utc_sessions)
             return value
         return value.astimezone(timezone.utc)
 

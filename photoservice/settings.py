@@ -32,9 +32,7 @@ def database_url(environ):
 # Give up connecting after 5 s. The pool hands out the connection returned last, so
 # a busy process keeps reusing a warm one (and database.ping_idle_connections never
 # needs to ping it) while spare ones sit idle.
-# Sessions in UTC: timestamps arrive already in the zone every response uses.
-ENGINE_OPTIONS = {"pool_use_lifo": True,
-                  "connect_args": {"connect_timeout": 5, "options": "-c TimeZone=UTC"}}
+ENGINE_OPTIONS = {"pool_use_lifo": True, "connect_args": {"connect_timeout": 5}}
 
 
 def dev_s3_credentials():

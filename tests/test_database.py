@@ -1,6 +1,6 @@
 """photoservice.database: pooled connections checked when idle, and stored_row."""
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 
 import psycopg
 import pytest
@@ -53,6 +53,22 @@ def test_an_idle_connection_is_pinged_and_a_dropped_one_replaced(
     time.sleep(0.3)
     assert crew.get("/light/photos/").status_code == 200  # not a 503: replaced before use
     assert len(pings) == 2
+
+
+def test_timestamps_come_back_in_utc_from_a_utc_session(app):
+    with app.app_context():
+        connection = db.session.connection()
+        assert connection.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+        stamp = connection.exec_driver_sql("SELECT now()").scalar()
+        db.session.rollback()
+    assert stamp.tzinfo is timezone.utc
+
+
+def test_a_timestamp_in_another_zone_is_converted():
+    from zoneinfo import ZoneInfo
+    local = datetime(2026, 11, 28, 9, 30, tzinfo=ZoneInfo("America/Denver"))
+    converted = database.UTCDateTime().process_result_value(local, None)
+    assert converted == local and converted.tzinfo is timezone.utc and converted.hour == 16
 
 
 def test_every_column_but_the_id_with_its_default():
