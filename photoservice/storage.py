@@ -88,7 +88,7 @@ def upload_policy(key, content_type, media):
 def presigned_post(endpoint, region, credentials, bucket, key, fields, conditions, expires, now):
     """A path-style S3 POST form for `key` signed with SigV4, valid from `now` (an aware
     datetime) for `expires` seconds: {"url", "fields"}, as botocore's generate_presigned_post."""
-    parts = urlsplit(endpoint)
+    scheme, netloc, prefix, _ = _endpoint(endpoint)
     access_key, secret_key = credentials
     now = now.astimezone(timezone.utc)
     timestamp = now.strftime("%Y%m%dT%H%M%SZ")
@@ -102,7 +102,7 @@ def presigned_post(endpoint, region, credentials, bucket, key, fields, condition
     encoded = base64.b64encode(json.dumps(policy).encode()).decode()
     signature = hmac.digest(_signing_key(secret_key, timestamp[:8], region), encoded.encode(), "sha256")
     return {
-        "url": f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/{quote(bucket, safe='')}",
+        "url": f"{scheme}://{netloc}{prefix}/{quote(bucket, safe='')}",
         "fields": {**fields, "key": key, "x-amz-algorithm": "AWS4-HMAC-SHA256",
                    "x-amz-credential": credential, "x-amz-date": timestamp, "policy": encoded,
                    "x-amz-signature": signature.hex()},
