@@ -1,4 +1,5 @@
-"""Real servers the tests start: a private Redis and a stub of Nominatim's /reverse."""
+"""Real servers the tests start: a private Redis, the app under gunicorn, and HTTP stubs
+of Nominatim's /reverse and of a webhook receiver."""
 import json
 import signal
 import subprocess
@@ -61,33 +62,57 @@ NOMINATIM_PLACE = {
 }
 
 
-class NominatimStub:
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, headers, payload):
+        self.send_response(status)
+        for name, value in {**headers, "Content-Length": str(len(payload))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class ScriptedServer:
+    """An HTTP stub on 127.0.0.1 in a thread: `script` replies first, then `default`."""
+
+    def __init__(self, handler, default):
+        self.script, self.default, self.requests = [], default, []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def record(self, request):
+        """Log `request`; the reply it gets."""
+        with self.lock:
+            self.requests.append(request)
+            return self.script.pop(0) if self.script else self.default
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class NominatimStub(ScriptedServer):
     """Answers GET /reverse like Nominatim; `script` replies first, then `default`.
 
     Replies: "ok", ("status", code, headers), "garbage", ("sleep", seconds). Every
-    request is logged as (monotonic time, lat, lon).
+    request is logged as (monotonic time, lat, lon, User-Agent).
     """
 
     def __init__(self):
-        self.script, self.default, self.requests = [], "ok", []
-        self.lock = threading.Lock()
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):
                 query = parse_qs(urlparse(self.path).query)
-                with stub.lock:
-                    stub.requests.append((time.monotonic(), query.get("lat", [None])[0],
-                                          query.get("lon", [None])[0], self.headers.get("User-Agent")))
-                    reply = stub.script.pop(0) if stub.script else stub.default
+                reply = stub.record((time.monotonic(), query.get("lat", [None])[0],
+                                     query.get("lon", [None])[0], self.headers.get("User-Agent")))
                 stub.answer(self, reply)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(Handler, "ok")
 
     @property
     def domain(self):
@@ -105,16 +130,7 @@ class NominatimStub:
         else:
             _, status, headers = reply
             body = json.dumps({"error": "stub"})
-        payload = body.encode()
-        handler.send_response(status)
-        for name, value in {**headers, "Content-Length": str(len(payload))}.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(payload)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        handler.reply(status, headers, body.encode())
 
 
 class WebServer:
@@ -151,7 +167,7 @@ class WebServer:
         self.process.wait(30)
 
 
-class WebhookReceiver:
+class WebhookReceiver(ScriptedServer):
     """A webhook receiver on 127.0.0.1: `script` replies first, then `default`.
 
     Replies: ("status", code, headers, body) or ("sleep", seconds) (then 200). Every
@@ -160,40 +176,27 @@ class WebhookReceiver:
     """
 
     def __init__(self):
-        self.script, self.default, self.requests = [], ("status", 200, {}, b"ok"), []
-        self.lock = threading.Lock()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
             disable_nagle_algorithm = True
 
             def handle_any(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                with receiver.lock:
-                    receiver.requests.append({"time": time.monotonic(), "method": self.command,
-                                              "path": self.path, "headers": dict(self.headers),
-                                              "body": body, "client_port": self.client_address[1]})
-                    reply = receiver.script.pop(0) if receiver.script else receiver.default
+                reply = receiver.record({"time": time.monotonic(), "method": self.command,
+                                         "path": self.path, "headers": dict(self.headers),
+                                         "body": body, "client_port": self.client_address[1]})
                 if reply[0] == "sleep":
                     time.sleep(reply[1])
                     reply = ("status", 200, {}, b"ok")
                 _, status, headers, payload = reply
-                self.send_response(status)
-                for name, value in {**headers, "Content-Length": str(len(payload))}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                self.reply(status, headers, payload)
 
             do_POST = do_GET = handle_any
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(Handler, ("status", 200, {}, b"ok"))
 
     @property
     def url(self):
@@ -208,7 +211,3 @@ class WebhookReceiver:
                                      f"expected {count}")
             time.sleep(0.05)
         return list(self.requests)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
