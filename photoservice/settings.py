@@ -13,6 +13,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_DIR = PROJECT_ROOT / ".dev"
 DEV_S3_CREDENTIALS = DEV_DIR / "s3" / "credentials.json"
+DEV_WEBHOOK_SECRET_KEYS = DEV_DIR / "webhook-secret-keys"
 # The servers `make dev` runs (devstack): off the standard ports, so a machine's
 # own PostgreSQL or Redis can run beside them.
 DEV_DATABASE_URL = "postgresql://postgres@127.0.0.1:5433/photoservice"
@@ -42,6 +43,14 @@ def dev_s3_credentials():
     except (OSError, ValueError):
         return None, None
     return data.get("access_key"), data.get("secret_key")
+
+
+def dev_webhook_secret_keys():
+    """The Fernet key `make dev` generated for webhook secrets, or None."""
+    try:
+        return DEV_WEBHOOK_SECRET_KEYS.read_text().strip() or None
+    except OSError:
+        return None
 
 
 def _number(kind, environ, name, default):
@@ -131,6 +140,17 @@ def from_environ(environ=None):
         "WEBHOOK_RETRY_SCHEDULE": _seconds_list(environ, "WEBHOOK_RETRY_SCHEDULE", WEBHOOK_RETRY_SCHEDULE),
         # JSON bodies of this API are small; anything larger is refused with 413.
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_REQUEST_BYTES", 256 * 1024),
+        # Hostile input and isolation: hard limits on every task, a worker child's memory.
+        "TASK_TIME_LIMIT": _float(environ, "TASK_TIME_LIMIT", 120.0),
+        "MEDIA_TIME_LIMIT": _float(environ, "MEDIA_TIME_LIMIT", 900.0),
+        "WORKER_MAX_MEMORY_MB": _int(environ, "WORKER_MAX_MEMORY_MB", 512),
+        # Fernet keys, comma-separated: the first encrypts webhook secrets, all decrypt.
+        "WEBHOOK_SECRET_KEYS": environ.get("WEBHOOK_SECRET_KEYS") or dev_webhook_secret_keys(),
+        "WEBHOOK_DELIVERY_RETENTION": _int(environ, "WEBHOOK_DELIVERY_RETENTION", 30 * 24 * 3600),
+        # Failed authentications per client address; "off" disables.
+        "AUTH_FAILURE_RATE_LIMIT": environ.get("AUTH_FAILURE_RATE_LIMIT", "20/minute"),
+        # Proxies in front of the web whose X-Forwarded-For hop is trusted (Heroku: 1).
+        "TRUSTED_PROXIES": _int(environ, "TRUSTED_PROXIES", 0),
     }
 
 

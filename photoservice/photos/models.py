@@ -45,8 +45,9 @@ def _reference(table):
 class Photo(CompanyOwned, db.Model):
     __tablename__ = "photos"
     __table_args__ = (
-        # Offline clients retry creates: one photo per (company, client_id).
-        UniqueConstraint("company_id", "client_id"),
+        # Offline clients retry creates: one photo per (creator, client_id). Another
+        # user's client_id is that user's own photo: crew never see each other's.
+        UniqueConstraint("created_by", "client_id"),
     )
 
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -63,7 +64,11 @@ class Photo(CompanyOwned, db.Model):
     is_video: Mapped[bool] = mapped_column(Boolean, default=False)
     client_id: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(20), default=PhotoStatus.PENDING_UPLOAD.value)
+    # Where the upload policy lets the client POST the file.
     key: Mapped[str] = mapped_column(String(255), unique=True)
+    # Where the original lives once finalize has checked it: a key no policy names,
+    # so what is served never changes. NULL while pending.
+    original_key: Mapped[str | None] = mapped_column(String(300))
     content_type: Mapped[str | None] = mapped_column(String(255))
     size: Mapped[int | None] = mapped_column(BigInteger)
     etag: Mapped[str | None] = mapped_column(String(255))
@@ -91,6 +96,8 @@ class Photo(CompanyOwned, db.Model):
     media_status: Mapped[str] = mapped_column(
         String(20), default=MediaStatus.WAITING_UPLOAD.value, server_default=MediaStatus.WAITING_UPLOAD.value)
     media_error: Mapped[str | None] = mapped_column(Text)
+    # What the media work skipped in the file while still processing it (short sentences).
+    media_warnings: Mapped[list] = mapped_column(JSONDocument, default=list, server_default="[]")
     media_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     # The media work's outbox marker, like dispatched_at.
     media_dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

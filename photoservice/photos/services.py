@@ -23,7 +23,8 @@ KEY_ATTEMPTS = 5
 def create_photo(caller, data):
     """Create a pending photo and its upload policy; returns (photo, created).
 
-    A known `client_id` returns the company's existing photo (created False).
+    A `client_id` the caller already used returns that photo (created False); the
+    same `client_id` from another user is that user's own new photo.
     """
     given = {field: data.pop(field, None) for field in REFERENCES}
     references = {field: object_id for field, object_id in given.items() if object_id is not None}
@@ -45,7 +46,7 @@ def create_photo(caller, data):
         if references:  # refused: say which reference is wrong, if one is
             resolve_job(caller.company_id, references)
         if data.get("client_id"):
-            existing = _find_by_client_id(caller.company_id, data["client_id"])
+            existing = _find_by_client_id(caller.user_id, data["client_id"])
             if existing is not None:
                 return replay(existing), False
     raise RuntimeError("could not find a free object key")
@@ -91,9 +92,9 @@ def _insert_statement(fields):
             .on_conflict_do_nothing().returning(table.c.id, table.c.job_id))
 
 
-def _find_by_client_id(company_id, client_id):
+def _find_by_client_id(user_id, client_id):
     return db.session.execute(
-        db.select(Photo).where(Photo.company_id == company_id, Photo.client_id == client_id)
+        db.select(Photo).where(Photo.created_by == user_id, Photo.client_id == client_id)
     ).scalar_one_or_none()
 
 

@@ -203,6 +203,20 @@ def test_client_id_is_scoped_per_company(as_user, other_company):
     assert mine["id"] != theirs["id"]
 
 
+def test_client_id_is_scoped_per_creator(as_user, second_crew):
+    """Two crew members of one company send one client_id: each gets a photo of their own,
+    and nothing of the first one's (its exif, GPS, key) reaches the second."""
+    first = as_user("crew").create(name="First crew's roof", client_id="phone-1",
+                                   exif={"latitude": 40.7128, "longitude": -74.006})
+    second = second_crew.create(name="Second crew's roof", client_id="phone-1")
+    assert second["id"] != first["id"]
+    assert second["name"] == "Second crew's roof" and second["exif"] is None
+    assert second["key"] != first["key"] and second["upload_url"]["fields"]["key"] == second["key"]
+    # Each replay still returns its own creator's photo.
+    assert as_user("crew").create(status=200, name="x", client_id="phone-1")["id"] == first["id"]
+    assert second_crew.create(status=200, name="x", client_id="phone-1")["id"] == second["id"]
+
+
 def test_new_photo_is_enqueued_after_commit(app, as_user, monkeypatch):
     from photoservice.extensions import db
     from photoservice.photos.models import Photo
