@@ -35,9 +35,9 @@ class WebhookEndpoint(CompanyOwned, db.Model):
     events: Mapped[list] = mapped_column(JSONDocument)
     description: Mapped[str | None] = mapped_column(Text)
     # `whsec_` + base64: kept in clear, since each delivery is signed with it.
-    secret: Mapped[str] = mapped_column(String(100))
+    secret: Mapped[str] = mapped_column(Text)
     # After a rotation the old secret signs too, beside the new one, until it expires.
-    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret: Mapped[str | None] = mapped_column(Text)
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enabled: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
@@ -80,5 +80,7 @@ class WebhookDelivery(CompanyOwned, db.Model):
 # The log of one endpoint, newest first; the sweep's due rows.
 Index("ix_webhook_deliveries_log", WebhookDelivery.endpoint_id, WebhookDelivery.created_at.desc(),
       WebhookDelivery.id.desc())
+# The sweep deletes rows older than WEBHOOK_DELIVERY_RETENTION.
+Index("ix_webhook_deliveries_created_at", WebhookDelivery.created_at)
 Index("ix_webhook_deliveries_pending", WebhookDelivery.next_attempt_at,
       postgresql_where=WebhookDelivery.status == DeliveryStatus.PENDING.value)
