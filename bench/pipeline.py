@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 import redis
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,13 +42,18 @@ def fresh_parts(redis_db):
     return (admin_url, redis_url, *make_database(admin_url))
 
 
+def secret_keys():
+    """WEBHOOK_SECRET_KEYS for a throwaway database: the caller's, else a fresh key."""
+    return os.environ.get("WEBHOOK_SECRET_KEYS") or Fernet.generate_key().decode()
+
+
 def stack_environment(database_url, redis_url, store, **settings):
     """The environment of the app's processes on the benchmark's parts (a SeaweedS3
     `store`), with `settings` on top; sets it in this process too."""
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
                S3_ENDPOINT_URL=store.endpoint_url, S3_BUCKET=store.bucket,
                AWS_ACCESS_KEY_ID=store.access_key, AWS_SECRET_ACCESS_KEY=store.secret_key,
-               GEOCODER="offline", **settings)
+               GEOCODER="offline", WEBHOOK_SECRET_KEYS=secret_keys(), **settings)
     os.environ.update(env)
     return env
 
@@ -110,7 +116,8 @@ def main():
     args = parser.parse_args()
 
     admin_url, redis_url, name, database_url = fresh_parts(redis_db=15)
-    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, GEOCODER="offline")
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, GEOCODER="offline",
+               WEBHOOK_SECRET_KEYS=secret_keys())
     os.environ.update(env)
     worker = None
     try:

@@ -12,6 +12,7 @@ import threading
 
 import psycopg
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import update
 from werkzeug.serving import make_server
 
@@ -85,9 +86,16 @@ def redis_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app_config(database_url, s3_store, redis_server):
+def webhook_secret_keys():
+    """A fresh Fernet key for the run: webhook secrets are encrypted with it at rest."""
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture(scope="session")
+def app_config(database_url, s3_store, redis_server, webhook_secret_keys):
     return {
         "REDIS_URL": redis_server.url,
+        "WEBHOOK_SECRET_KEYS": webhook_secret_keys,
         "API_RATE_LIMIT": "off",  # tests/test_rate_limits.py turns it on
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
@@ -201,7 +209,8 @@ def app_env(app_config, database_url):
         base = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=app_config["REDIS_URL"],
                     S3_ENDPOINT_URL=app_config["S3_ENDPOINT_URL"], S3_BUCKET=app_config["S3_BUCKET"],
                     AWS_ACCESS_KEY_ID=app_config["AWS_ACCESS_KEY_ID"],
-                    AWS_SECRET_ACCESS_KEY=app_config["AWS_SECRET_ACCESS_KEY"])
+                    AWS_SECRET_ACCESS_KEY=app_config["AWS_SECRET_ACCESS_KEY"],
+                    WEBHOOK_SECRET_KEYS=app_config["WEBHOOK_SECRET_KEYS"])
         return {**base, **{name: str(value) for name, value in settings.items()}}
     return env
 

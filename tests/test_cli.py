@@ -21,7 +21,8 @@ PHOTOS = "/light/photos/"
 @pytest.fixture
 def cli(app, database_url):
     """`cli("create-job", "--company", 1, "Roof")` → the finished process (text output)."""
-    env = dict(os.environ, DATABASE_URL=database_url)
+    env = dict(os.environ, DATABASE_URL=database_url,
+               WEBHOOK_SECRET_KEYS=app.config["WEBHOOK_SECRET_KEYS"])
 
     def run(*args):
         return subprocess.run([FLASK, "--app", "wsgi", *map(str, args)], cwd=PROJECT_ROOT, env=env,
