@@ -2,6 +2,7 @@
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import settings
 from .database import ping_idle_connections, utc_sessions
@@ -35,12 +36,22 @@ def create_app(config=None):
     app.config.update(config or {})
     app.config["CELERY"] = settings.celery_config(app.config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    trust_proxies(app, app.config["TRUSTED_PROXIES"])
 
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
     return app
+
+
+def trust_proxies(app, proxies):
+    """Behind `proxies` proxies (Heroku's router: 1), the client's address (rate limits)
+    and scheme (links) are those the outermost of them forwarded, not the socket's peer."""
+    if proxies < 0:
+        raise RuntimeError(f"TRUSTED_PROXIES must be 0 or more, got {proxies}")
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def register_extensions(app):

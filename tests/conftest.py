@@ -96,7 +96,9 @@ def app_config(database_url, s3_store, redis_server, webhook_secret_keys):
     return {
         "REDIS_URL": redis_server.url,
         "WEBHOOK_SECRET_KEYS": webhook_secret_keys,
-        "API_RATE_LIMIT": "off",  # tests/test_rate_limits.py turns it on
+        # tests/test_rate_limits.py turns these on
+        "API_RATE_LIMIT": "off",
+        "AUTH_FAILURE_RATE_LIMIT": "off",
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
         "S3_ENDPOINT_URL": s3_store.endpoint_url,

@@ -1,4 +1,9 @@
-"""Request authentication by API key (`X-API-KEY` or `Authorization: Bearer`)."""
+"""Request authentication by API key (`X-API-KEY` or `Authorization: Bearer`).
+
+Every refusal (`Unauthorized`) but a CORS preflight's also counts against the
+client's address: past AUTH_FAILURE_RATE_LIMIT, unknown keys from there get 429
+instead (web/limits.py).
+"""
 from dataclasses import dataclass
 
 from flask import g, request

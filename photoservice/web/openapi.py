@@ -35,7 +35,9 @@ ERROR_RESPONSES = {
           "endpoint is disabled (redeliver), or the company has its maximum of endpoints (create).", {}),
     413: ("The request body is larger than the server accepts.", {}),
     415: ("The request body is not JSON (send Content-Type: application/json).", {}),
-    429: ("Too many requests with this API key: retry after `Retry-After` seconds.",
+    429: ("Too many requests with this API key, or too many failed authentications from this "
+          "address (then only unknown keys are refused; valid keys keep working): retry after "
+          "`Retry-After` seconds.",
           {"Retry-After": RETRY_AFTER}),
     503: ("A backing service (the database, the object store) is down: retry after "
           "`Retry-After` seconds.",
