@@ -3,7 +3,9 @@
 analyse_image() reads the header, refuses an image with too many pixels before
 decoding anything, decodes once (a JPEG at the smallest scale that still gives
 the largest derivative), reads the EXIF the header carried, and writes the
-derivatives: upright, never upscaled, and with no metadata at all.
+derivatives: upright, never upscaled, and with no metadata at all. Pillow is
+shown only the parts of a JPEG, PNG or WebP that carry pixels (containers.py):
+what metadata costs is bounded here, not by what the file claims.
 """
 import contextlib
 import io
@@ -17,6 +19,7 @@ from typing import BinaryIO
 import pillow_heif
 from PIL import Image
 
+from photoservice.media.containers import Unreadable, blocks_from_info, prune
 from photoservice.media.formats import SNIFF_BYTES, describe, sniff
 from photoservice.media.metadata import read_metadata
 
@@ -76,6 +79,7 @@ class ImageFacts:
     latitude: float | None
     longitude: float | None
     derivatives: tuple[Derivative, ...]
+    warnings: tuple[str, ...] = ()  # metadata that was ignored, and why
 
 
 def analyse_image(source: str | os.PathLike | BinaryIO, max_pixels: int) -> ImageFacts:
@@ -86,13 +90,16 @@ def analyse_image(source: str | os.PathLike | BinaryIO, max_pixels: int) -> Imag
     """
     with _opened(source) as file:
         try:
-            with Image.open(file, formats=FORMATS) as image:
+            shown, blocks = prune(file)
+            with Image.open(shown, formats=FORMATS) as image:
                 width, height = image.size
                 _check_pixels(width, height, max_pixels, image.format)
                 web_size = _fit(image.size, DERIVATIVES["web"])
                 box = _decode(image, web_size)
-                metadata = read_metadata(image)
+                metadata = read_metadata(blocks or blocks_from_info(image.info))
                 derivatives = _derivatives(image, box, web_size, metadata.orientation)
+        except Unreadable as error:
+            raise MediaRefused(str(error)) from None
         except Image.UnidentifiedImageError:
             raise MediaRefused(_unidentified(file)) from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -108,7 +115,7 @@ def analyse_image(source: str | os.PathLike | BinaryIO, max_pixels: int) -> Imag
     if metadata.orientation >= 5:
         width, height = height, width
     return ImageFacts(width, height, metadata.captured_at, metadata.latitude,
-                      metadata.longitude, derivatives)
+                      metadata.longitude, derivatives, metadata.warnings)
 
 
 def _opened(source):

@@ -1,39 +1,52 @@
-"""What a photo's own EXIF says: orientation, capture time, place.
+"""What a photo's own metadata says: orientation, capture time, place.
 
-Everything here is read from the header Pillow has already parsed; nothing
-decodes pixels. Bad metadata is never a reason to refuse a photo: a value
-that cannot be read is simply missing.
+Read from the EXIF and XMP blocks containers.py set aside (never from Pillow's
+EXIF reader, whose cost follows what the tags claim): exif.py reads only the
+tags used here, at a bounded cost. Bad metadata is never a reason to refuse a
+photo: a value that cannot be read is simply missing, and a block or directory
+that was skipped is named in `warnings`.
 """
 import atexit
 import re
-import struct
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from PIL import ExifTags, Image, TiffImagePlugin
-
 from photoservice.processing.gps import UnparseableLocation, coordinates_from_exif
 
-ORIENTATION = ExifTags.Base.Orientation
-DATETIME_ORIGINAL = ExifTags.Base.DateTimeOriginal
-OFFSET_TIME_ORIGINAL = ExifTags.Base.OffsetTimeOriginal
-SUBSEC_TIME_ORIGINAL = ExifTags.Base.SubsecTimeOriginal
+from .exif import (DATETIME_ORIGINAL, GPS_LATITUDE, GPS_LATITUDE_REF, GPS_LONGITUDE,
+                   GPS_LONGITUDE_REF, OFFSET_TIME_ORIGINAL, ORIENTATION, SUBSEC_TIME_ORIGINAL,
+                   read_exif)
+
 GPS_NAMES = {
-    ExifTags.GPS.GPSLatitudeRef: "GPSLatitudeRef",
-    ExifTags.GPS.GPSLatitude: "GPSLatitude",
-    ExifTags.GPS.GPSLongitudeRef: "GPSLongitudeRef",
-    ExifTags.GPS.GPSLongitude: "GPSLongitude",
+    GPS_LATITUDE_REF: "GPSLatitudeRef",
+    GPS_LATITUDE: "GPSLatitude",
+    GPS_LONGITUDE_REF: "GPSLongitudeRef",
+    GPS_LONGITUDE: "GPSLongitude",
 }
-# What Pillow's EXIF parser raises on a damaged block (the set Pillow itself
-# tolerates when it reads the resolution from EXIF), plus the I/O errors of a
-# sub-IFD that points past the end of the block.
-EXIF_ERRORS = (struct.error, KeyError, SyntaxError, TypeError, ValueError,
-               ZeroDivisionError, OverflowError, IndexError, EOFError, OSError)
 
 DATETIME = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
+# What Pillow also read: an XMP orientation where EXIF has none (the block is
+# capped at MAX_XMP_BYTES before this runs).
+XMP_ORIENTATION = re.compile(rb'tiff:Orientation(="|>)([0-9])')
+MAX_XMP_BYTES = 64 * 1024
+XMP_TOO_LARGE = "metadata ignored: XMP block too large"
+
+
+@dataclass
+class Blocks:
+    """A file's raw EXIF and XMP as its container holds them, and what was left out."""
+
+    exif: bytes | None = None
+    xmp: bytes | None = None
+    warnings: list = field(default_factory=list)
+
+    def ignore(self, warning):
+        """Record that a block was left out; returns None, the block's value now."""
+        if warning not in self.warnings:
+            self.warnings.append(warning)
 
 
 @dataclass(frozen=True)
@@ -42,29 +55,24 @@ class Metadata:
     captured_at: datetime | None
     latitude: float | None
     longitude: float | None
+    warnings: tuple[str, ...] = ()  # what was ignored, for the photo's media_warnings
 
 
-def read_metadata(image: Image.Image) -> Metadata:
-    """The orientation, capture time and location an opened image's EXIF carries."""
-    try:
-        exif = image.getexif()
-    except EXIF_ERRORS:
-        return Metadata(1, None, None, None)
-    location = _location(_ifd(exif, ExifTags.IFD.GPSInfo))
-    captured_at = _captured_at(_ifd(exif, ExifTags.IFD.Exif), location)
+def read_metadata(blocks: Blocks) -> Metadata:
+    """The orientation, capture time and location a file's EXIF (or XMP) carries."""
+    exif = read_exif(blocks.exif)
+    location = _location(exif.gps)
+    captured_at = _captured_at(exif.exif, location)
     latitude, longitude = location or (None, None)
-    return Metadata(_orientation(exif), captured_at, latitude, longitude)
+    orientation = exif.ifd0.get(ORIENTATION)
+    if orientation is None and blocks.xmp:
+        match = XMP_ORIENTATION.search(blocks.xmp)
+        orientation = int(match[2]) if match else None
+    warnings = tuple(dict.fromkeys([*blocks.warnings, *exif.warnings]))
+    return Metadata(_orientation(orientation), captured_at, latitude, longitude, warnings)
 
 
-def _ifd(exif, tag):
-    try:
-        return exif.get_ifd(tag)
-    except EXIF_ERRORS:
-        return {}
-
-
-def _orientation(exif):
-    value = exif.get(ORIENTATION)
+def _orientation(value):
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
@@ -122,13 +130,7 @@ def _location(gps_ifd):
 
 def _plain(value):
     """An IFD value in the shapes coordinates_from_exif reads: [num, den], lists, text."""
-    if isinstance(value, TiffImagePlugin.IFDRational):
-        return [value.numerator, value.denominator]
-    if isinstance(value, (tuple, list)):
-        return [_plain(part) for part in value]
-    if isinstance(value, (bytes, str)):
-        return _text(value)
-    return value
+    return _text(value) if isinstance(value, (bytes, str)) else value
 
 
 _finder = None
