@@ -11,6 +11,7 @@ REPRESENTATION = {
     "supplemental_line_item", "change_order_line_item", "tags", "related_to", "exif",
     "is_video", "client_id", "status", "created_by", "created_at", "updated_at", "uploaded_at",
     "captured_at", "latitude", "longitude", "location", "key", "content_type", "size",
+    "media_warnings",
 }
 
 

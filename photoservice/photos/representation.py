@@ -70,6 +70,10 @@ class PhotoRecordSchema(FastDumpSchema):
                                  "waiting_upload, queued, processed or failed."})
     media_error = fields.String(allow_none=True, metadata={
         "description": "Why the file could not be processed, when it could not."})
+    media_warnings = fields.List(fields.String(), metadata={
+        "description": "Metadata in the file that was ignored, each a short stable sentence "
+                       "(e.g. \"metadata ignored: EXIF block too large\"); the file itself "
+                       "was processed. Empty when nothing was ignored."})
 
 
 def photo_record(photo):

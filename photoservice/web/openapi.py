@@ -117,6 +117,7 @@ _PENDING_PHOTO = {
     "captured_at_source": None,
     "media_status": "waiting_upload",
     "media_error": None,
+    "media_warnings": [],
     "variants": None,
 }
 
