@@ -13,15 +13,15 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
 from .photos import deletions, outbox
-from .settings import DELIVER_WEBHOOK_TASK, MEDIA_TASK
+from .settings import DELETE_OBJECTS_TASK, DELIVER_WEBHOOK_TASK, MEDIA_TASK, PHOTO_TASK
 from .webhooks import outbox as webhook_outbox
 
 log = logging.getLogger(__name__)
 
-PROCESS_PHOTO = "workers.tasks.process_photo"
+PROCESS_PHOTO = PHOTO_TASK
 PROCESS_MEDIA = MEDIA_TASK  # routed to the `media` queue by the Celery settings
 DELIVER_WEBHOOK = DELIVER_WEBHOOK_TASK  # routed to the `webhooks` queue
-DELETE_STORED_OBJECTS = "workers.tasks.delete_stored_objects"
+DELETE_STORED_OBJECTS = DELETE_OBJECTS_TASK
 #: Store deletions per task: a purge's hundreds of photos become a few tasks.
 DELETION_BATCH = 100
 BROKER_DOWN = (BrokerError, RedisError, OSError)

@@ -154,21 +154,49 @@ def from_environ(environ=None):
     }
 
 
+PHOTO_TASK = "workers.tasks.process_photo"
 SWEEP_TASK = "workers.tasks.sweep_processing"
 MEDIA_TASK = "workers.tasks.process_media"
+DELETE_OBJECTS_TASK = "workers.tasks.delete_stored_objects"
 #: Heavy image work has its own queue, so it never delays the metadata work.
 MEDIA_QUEUE = "media"
 DELIVER_WEBHOOK_TASK = "workers.tasks.deliver_webhook"
 #: Webhook deliveries wait on other people's servers: their own queue, so a slow
 #: receiver never delays a photo's work.
 WEBHOOK_QUEUE = "webhooks"
+#: Each task's hard time limit, by the setting that gives it: media work may download
+#: and hash a 10 GiB video, the rest is quick.
+TIME_LIMITS = {PHOTO_TASK: "TASK_TIME_LIMIT", MEDIA_TASK: "MEDIA_TIME_LIMIT",
+               DELIVER_WEBHOOK_TASK: "TASK_TIME_LIMIT", DELETE_OBJECTS_TASK: "TASK_TIME_LIMIT",
+               SWEEP_TASK: "TASK_TIME_LIMIT"}
+#: The soft limit (SoftTimeLimitExceeded, raised in the task) comes this long before
+#: the hard one (the child is killed), at most a quarter of the limit: time to record
+#: the stopped attempt on its row.
+SOFT_LIMIT_GRACE = 5.0
+
+
+def time_limits(limit):
+    """Celery's task attributes for a hard limit of `limit` seconds, with its soft limit."""
+    return {"time_limit": limit, "soft_time_limit": limit - min(SOFT_LIMIT_GRACE, limit / 4)}
+
+
+def _check_time_limits(config):
+    # A message still unacknowledged after the visibility timeout goes to another
+    # worker: a task allowed to run longer would run twice at once.
+    for name in sorted(set(TIME_LIMITS.values())):
+        if not 0 < config[name] < config["CELERY_VISIBILITY_TIMEOUT"]:
+            raise RuntimeError(
+                f"setting {name} ({config[name]:g} s) must be above 0 and below "
+                f"CELERY_VISIBILITY_TIMEOUT ({config['CELERY_VISIBILITY_TIMEOUT']} s)")
 
 
 def celery_config(config):
     """Celery's settings (lowercase names) for a Flask config built by `from_environ`.
 
     No result backend: nothing reads task results, the photo row holds the state.
+    Raises RuntimeError when a task's time limit is not below CELERY_VISIBILITY_TIMEOUT.
     """
+    _check_time_limits(config)
     return {
         "broker_url": config["REDIS_URL"],
         **({"broker_transport": "photoservice.broker:Transport"}
@@ -191,6 +219,10 @@ def celery_config(config):
         "timezone": "UTC",
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
+        # Every task stops within its time limit; a child that has grown past
+        # WORKER_MAX_MEMORY_MB (KiB here) is replaced after its task, as a backstop.
+        "task_annotations": {task: time_limits(config[setting]) for task, setting in TIME_LIMITS.items()},
+        "worker_max_memory_per_child": config["WORKER_MAX_MEMORY_MB"] * 1024,
         # Image work and webhook deliveries on queues of their own: run
         # `--queues celery,media,webhooks`, or dedicated workers per queue.
         "task_routes": {MEDIA_TASK: {"queue": MEDIA_QUEUE},
@@ -199,6 +231,8 @@ def celery_config(config):
             "sweep-photo-processing": {
                 "task": SWEEP_TASK,
                 "schedule": config["PROCESSING_SWEEP_INTERVAL"],
+                # Sweeps a busy worker never got to are dropped, not run in a burst.
+                "options": {"expires": config["PROCESSING_SWEEP_INTERVAL"]},
             },
         },
     }

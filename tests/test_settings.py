@@ -45,12 +45,12 @@ def test_a_malformed_number_names_the_setting(name):
 def test_celery_is_configured_from_the_same_settings():
     config = settings.from_environ({"REDIS_URL": "redis://cache.example:6379/3",
                                     "PROCESSING_SWEEP_INTERVAL": "2.5",
-                                    "CELERY_VISIBILITY_TIMEOUT": "900"})
+                                    "CELERY_VISIBILITY_TIMEOUT": "1800"})
     celery = settings.celery_config(config)
     assert celery["broker_url"] == "redis://cache.example:6379/3"
-    assert celery["broker_transport_options"]["visibility_timeout"] == 900
+    assert celery["broker_transport_options"]["visibility_timeout"] == 1800
     assert celery["beat_schedule"]["sweep-photo-processing"] == {
-        "task": settings.SWEEP_TASK, "schedule": 2.5}
+        "task": settings.SWEEP_TASK, "schedule": 2.5, "options": {"expires": 2.5}}
 
 
 def test_celeryconfig_module_is_a_view_of_the_environment(monkeypatch):
@@ -82,3 +82,48 @@ def test_webhook_settings_and_their_queue():
             settings.from_environ({name: value})
     routes = settings.celery_config(config)["task_routes"]
     assert routes[settings.DELIVER_WEBHOOK_TASK] == {"queue": "webhooks"}
+
+
+def test_every_task_has_a_soft_then_a_hard_time_limit_from_the_settings():
+    config = settings.from_environ({"TASK_TIME_LIMIT": "60", "MEDIA_TIME_LIMIT": "600"})
+    annotations = settings.celery_config(config)["task_annotations"]
+    quick = {"soft_time_limit": 55.0, "time_limit": 60.0}
+    assert annotations == {settings.PHOTO_TASK: quick, settings.DELIVER_WEBHOOK_TASK: quick,
+                           settings.DELETE_OBJECTS_TASK: quick, settings.SWEEP_TASK: quick,
+                           settings.MEDIA_TASK: {"soft_time_limit": 595.0, "time_limit": 600.0}}
+    # A short limit keeps three quarters of itself for the work.
+    assert settings.time_limits(2) == {"soft_time_limit": 1.5, "time_limit": 2}
+
+
+def test_the_defaults_bound_tasks_and_a_childs_memory():
+    config = settings.from_environ({})
+    assert (config["TASK_TIME_LIMIT"], config["MEDIA_TIME_LIMIT"]) == (120, 900)
+    celery = settings.celery_config(config)
+    assert celery["task_annotations"][settings.MEDIA_TASK]["time_limit"] == 900
+    assert celery["worker_max_memory_per_child"] == 512 * 1024  # KiB
+    assert settings.celery_config(settings.from_environ({"WORKER_MAX_MEMORY_MB": "300"}))[
+        "worker_max_memory_per_child"] == 300 * 1024
+
+
+@pytest.mark.parametrize("name, value", [("TASK_TIME_LIMIT", "3600"), ("MEDIA_TIME_LIMIT", "4000"),
+                                         ("TASK_TIME_LIMIT", "0"), ("MEDIA_TIME_LIMIT", "-5")])
+def test_a_time_limit_not_below_the_visibility_timeout_refuses_to_start(name, value):
+    config = settings.from_environ({name: value, "CELERY_VISIBILITY_TIMEOUT": "3600"})
+    with pytest.raises(RuntimeError, match=f"{name}.*CELERY_VISIBILITY_TIMEOUT"):
+        settings.celery_config(config)
+
+
+def test_the_app_refuses_to_start_with_a_time_limit_past_the_visibility_timeout():
+    from photoservice import create_app
+
+    with pytest.raises(RuntimeError, match="MEDIA_TIME_LIMIT"):
+        create_app({"MEDIA_TIME_LIMIT": 7200.0, "CELERY_VISIBILITY_TIMEOUT": 3600})
+
+
+def test_the_worker_gives_each_task_its_limits(app):
+    import workers.tasks  # noqa: F401  (registers the tasks on the app's Celery)
+
+    tasks = app.extensions["celery"].tasks
+    assert tasks[settings.MEDIA_TASK].time_limit == app.config["MEDIA_TIME_LIMIT"]
+    assert tasks[settings.PHOTO_TASK].soft_time_limit == app.config["TASK_TIME_LIMIT"] - 5
+    assert tasks[settings.SWEEP_TASK].time_limit == app.config["TASK_TIME_LIMIT"]

@@ -1,55 +1,24 @@
 """Celery tasks: retries and delivery only; the work is in the services they call."""
 import logging
-import random
-from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 from celery import shared_task
 from flask import current_app
-from redis.exceptions import RedisError
 
-from photoservice.database import DATABASE_UNAVAILABLE
-from photoservice.errors import DependencyUnavailable
-from photoservice.geocoding.geocoders import GateBusy, GeocodingUnavailable
+from photoservice.database import DATABASE_UNAVAILABLE, utcnow
 from photoservice.media import services as media
 from photoservice.photos import deletions, lifecycle, outbox
 from photoservice.processing import services as processing
 from photoservice.queue import (DELETE_STORED_OBJECTS, DELETION_BATCH, DELIVER_WEBHOOK, PROCESS_MEDIA,
                                 PROCESS_PHOTO, enqueue_deliveries)
-from photoservice.settings import SWEEP_TASK
+from photoservice.redaction import redacted_error
+from photoservice.settings import SWEEP_TASK, TIME_LIMITS
+from photoservice.sweep_lock import sweep_lock
 from photoservice.webhooks import delivery, events
 from photoservice.webhooks import outbox as webhook_outbox
+from workers.retries import RedactedError, Work, backoff, run_with_retries, stopped_by_time_limit
 
 log = logging.getLogger(__name__)
-
-# Worth another try later: the same database outages the web answers 503 for, the
-# object store being down, a busy or failing geocoder, Redis (the gate), the network.
-TRANSIENT = (*DATABASE_UNAVAILABLE, DependencyUnavailable, GeocodingUnavailable, GateBusy,
-             RedisError, OSError)
-BACKOFF_BASE, BACKOFF_MAX = 2, 600
-
-
-def backoff(retries, at_least=None):
-    """Exponential backoff with full jitter, never shorter than a Retry-After."""
-    delay = random.uniform(0, min(BACKOFF_MAX, BACKOFF_BASE * 2 ** retries))
-    return max(delay, float(at_least or 0))
-
-
-@dataclass(frozen=True)
-class Work:
-    """One kind of background work, as its task runs it.
-
-    Its subject is a photo id, or for store deletions a list of deletion ids.
-    """
-
-    run: Callable  # (subject)
-    record_failure: Callable  # (subject, reason)
-    note_retry: Callable  # (subject, countdown)
-    due: Callable  # () -> ids the sweep sends
-    mark_dispatched: Callable  # (ids): the sweep sent them
-    finished: Callable = lambda subject: None  # (subject): the work ended, either way
-
 
 METADATA = Work(processing.process_photo, processing.record_failure, processing.note_retry,
                 processing.due_for_dispatch, partial(outbox.mark_dispatched, marker=outbox.METADATA),
@@ -60,40 +29,6 @@ MEDIA = Work(media.process_media, media.record_media_failure, media.note_media_r
 # A store deletion never fails for good: when its tries run out, the sweep sends it again.
 STORE_DELETIONS = Work(deletions.remove_objects, deletions.note_failure, deletions.note_retry,
                        deletions.due, deletions.mark_dispatched)
-
-
-def run_with_retries(task, work, subject):
-    """Run `work`: transient failures retry with backoff, others are recorded as failures.
-
-    Once the work has ended, either way, `work.finished(subject)` runs: a photo's
-    work announces `photo.processed` when it ends last (the sweep does if this
-    process dies first).
-    """
-    try:
-        work.run(subject)
-    except TRANSIENT as error:
-        tries = task.request.retries + 1
-        if tries >= current_app.config["PROCESSING_MAX_ATTEMPTS"]:
-            work.record_failure(subject, f"Gave up after {tries} tries: {error}")
-            work.finished(subject)
-            return
-        countdown = backoff(task.request.retries, getattr(error, "retry_after", None))
-        try:
-            work.note_retry(subject, countdown)
-        except DATABASE_UNAVAILABLE:
-            # The outage that failed the task may stop us noting the retry: retry all
-            # the same (at worst the sweep also re-sends it; the task is idempotent).
-            log.warning("%s %s: retry in %.0f s not noted, the database is down",
-                        task.name, subject, countdown)
-        raise task.retry(exc=error, countdown=countdown)
-    except Exception as error:
-        # Not transient: retrying cannot help. The failure is recorded at once (the
-        # photo keeps what an earlier commit of this attempt saved; a store deletion
-        # waits for the sweep); Celery still logs the error.
-        work.record_failure(subject, f"Processing failed: {type(error).__name__}: {error}")
-        work.finished(subject)
-        raise
-    work.finished(subject)
 
 
 @shared_task(name=PROCESS_PHOTO, bind=True, acks_late=True, max_retries=None)
@@ -110,11 +45,25 @@ def process_media(self, photo_id):
 
 @shared_task(name=DELIVER_WEBHOOK, bind=True, acks_late=True, max_retries=None)
 def deliver_webhook(self, delivery_id):
-    """One attempt at one webhook delivery (queue `webhooks`); the row holds its schedule."""
+    """One attempt at one webhook delivery (queue `webhooks`); the row holds its schedule.
+
+    An attempt stopped by the time limit is a failed attempt: its claim counted it, and
+    the sweep sends the delivery again once the claim's lease is over.
+    """
+    started = utcnow()
     try:
         wait = delivery.attempt(delivery_id)
-    except DATABASE_UNAVAILABLE as error:
-        raise self.retry(exc=error, countdown=backoff(self.request.retries))
+    except Exception as error:
+        if stopped_by_time_limit(error):
+            limit = current_app.config[TIME_LIMITS[self.name]]
+            log.warning("webhook delivery %s: the attempt took longer than %g s", delivery_id, limit)
+            webhook_outbox.note_stopped_attempt(delivery_id, started,
+                                                f"The attempt took longer than {limit:g} s.")
+            return
+        if isinstance(error, DATABASE_UNAVAILABLE):
+            raise self.retry(exc=RedactedError(redacted_error(error)),
+                             countdown=backoff(self.request.retries))
+        raise
     if wait is not None:
         enqueue_deliveries([delivery_id], countdown=wait)
 
@@ -129,7 +78,16 @@ def delete_stored_objects(self, deletion_ids):
 def sweep_processing():
     """Purge abandoned uploads, then send work the broker never got (it was down) or
     that was lost (a dead worker), webhook deliveries that are due, and
-    `photo.processed` events a dead worker missed."""
+    `photo.processed` events a dead worker missed; delete deliveries past their
+    retention. One sweep at a time: a sweep that finds another running does nothing."""
+    with sweep_lock() as held:
+        if not held:
+            log.info("another sweep is running: this one does nothing")
+            return
+        _sweep()
+
+
+def _sweep():
     purged = lifecycle.purge_abandoned()
     if purged:
         log.info("purged %d pending photos", purged)
@@ -155,3 +113,6 @@ def sweep_processing():
     announced = events.announce_unannounced()
     if announced:
         log.info("announced photo.processed for %d photos a worker left unannounced", len(announced))
+    expired = webhook_outbox.delete_old_deliveries()
+    if expired:
+        log.info("deleted %d webhook deliveries past WEBHOOK_DELIVERY_RETENTION", expired)

@@ -3,6 +3,7 @@
 Called by the Celery tasks in `workers.tasks`, and directly by tests. Every
 function takes ids, re-reads the row and is safe to run twice.
 """
+import logging
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
@@ -17,9 +18,20 @@ from ..geocoding.reverse import cached_place, geocode_miss
 from ..jobs.queries import job_of
 from ..photos import outbox
 from ..photos.models import CapturedAtSource, Photo, ProcessingStatus
+from ..redaction import redacted_error
 from .gps import UnparseableLocation, coordinates_from_exif
 
+log = logging.getLogger(__name__)
+
 UNFINISHED = (ProcessingStatus.QUEUED.value, ProcessingStatus.PROCESSING.value)
+#: Stable texts for the row; the geocoder's own words (which quote the point) go to the log.
+GEOCODING_REFUSED = "Reverse geocoding refused: the geocoder turned the request down."
+
+
+def attempts_exhausted(attempts):
+    """The failure of work tried `attempts` times that never ended (its worker was
+    stopped, by its time limit or otherwise, each time)."""
+    return f"Gave up after {attempts} attempts: none of them finished."
 
 
 def capture_time(exif):
@@ -83,7 +95,8 @@ def _fill_in(photo):
             try:
                 place = geocode_miss(*coordinates)
             except GeocodingRefused as error:
-                return record_failure(photo.id, f"Reverse geocoding refused: {error}")
+                log.warning("photo %s: reverse geocoding refused: %s", photo.id, redacted_error(error))
+                return record_failure(photo.id, GEOCODING_REFUSED)
         photo.location = place
     photo.processing_status = ProcessingStatus.PROCESSED.value
     photo.processing_error = None
@@ -118,7 +131,7 @@ def due_for_dispatch(limit=500):
                  & (Photo.processing_attempts >= config["PROCESSING_MAX_ATTEMPTS"]))
     db.session.execute(update(Photo).where(exhausted).values(
         processing_status=ProcessingStatus.FAILED.value,
-        processing_error=f"Gave up after {config['PROCESSING_MAX_ATTEMPTS']} attempts."))
+        processing_error=attempts_exhausted(config["PROCESSING_MAX_ATTEMPTS"])))
     stale = utcnow() - timedelta(seconds=config["PROCESSING_REDISPATCH_AFTER"])
     ids = db.session.execute(
         select(Photo.id)

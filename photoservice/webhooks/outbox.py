@@ -10,13 +10,16 @@ message must have been lost (PROCESSING_REDISPATCH_AFTER).
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from ..database import utcnow
 from ..extensions import db
 from .models import DeliveryStatus, WebhookDelivery
 
 PENDING = WebhookDelivery.status == DeliveryStatus.PENDING.value
+#: Old deliveries removed a statement, and statements a sweep, at most: a sweep stays
+#: short however large the backlog (a first run, a lowered retention).
+RETENTION_BATCH, RETENTION_STATEMENTS = 1000, 5
 
 
 def mark_undispatched(delivery_ids):
@@ -49,3 +52,37 @@ def due_deliveries(limit=500):
     ).scalars().all()
     db.session.commit()
     return ids
+
+
+def note_stopped_attempt(delivery_id, since, reason):
+    """An attempt begun at or after `since` was stopped by the task's time limit.
+
+    Its claim already counted it and leased the row for one attempt's length; the lease
+    is over, so the sweep sends the delivery again. This records why it failed.
+    """
+    db.session.rollback()
+    db.session.execute(update(WebhookDelivery).where(
+        WebhookDelivery.id == delivery_id, PENDING, WebhookDelivery.last_attempt_at >= since)
+        .values(last_error=reason, last_status_code=None, last_response=None))
+    db.session.commit()
+
+
+def delete_old_deliveries(batch=RETENTION_BATCH, statements=RETENTION_STATEMENTS):
+    """Delete finished deliveries created over WEBHOOK_DELIVERY_RETENTION seconds ago
+    (they hold photos' payloads: GPS, addresses), oldest first; returns how many.
+
+    A delivery still being tried is kept until it ends, whatever its age.
+    """
+    cutoff = utcnow() - timedelta(seconds=current_app.config["WEBHOOK_DELIVERY_RETENTION"])
+    deleted = 0
+    for _ in range(statements):
+        oldest = (select(WebhookDelivery.id)
+                  .where(WebhookDelivery.created_at < cutoff, ~PENDING)
+                  .order_by(WebhookDelivery.created_at).limit(batch))
+        count = db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(oldest))
+                                   .execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        deleted += count
+        if count < batch:
+            break
+    return deleted
