@@ -1,11 +1,13 @@
 """Soak check of `make dev`: the whole stack under a steady trickle of photo uploads.
 
     make soak                                   (SOAK_SECONDS=300 by default)
-    .venv/bin/python -m bench.soak --seconds 60 [--rate 2] [--fresh]
+    .venv/bin/python -m bench.soak --seconds 60 [--rate 2] [--fresh] [--private-clone]
 
 1. Starts `make dev` in a session of its own (output in bench/soak-dev.log) and
    times it until GET /readyz answers 200 with every check ok: a "first start"
-   when .dev/ is missing or empty (--fresh empties it first), else a "restart".
+   when .dev/ is missing or empty (--fresh runs `make clean` first), else a "restart".
+   With --private-clone, all of this runs in a fresh clone of HEAD in a 0700 directory,
+   as root's /root/app would be, and `make clean` there must leave nothing behind.
 2. Gets API keys from `flask --app wsgi seed-demo`.
 3. For --seconds, creates --rate photos a second, uploads a small JPEG to each
    one's presigned POST and finalizes it, over every demo user's key; some photos
@@ -35,7 +37,6 @@ import math
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -48,6 +49,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+
+from bench.private_clone import run as run_in_private_clone
 
 try:
     from PIL import Image
@@ -183,9 +186,11 @@ class ProcessWatch:
 
 def stack_processes(table=None):
     """Processes of this repository's dev stack (not this script or its ancestors): the
-    commands of Procfile.dev from its venv, and whatever names or works in .dev/."""
+    commands of Procfile.dev from its venv, and whatever names or works in .dev/ or in
+    the PostgreSQL cluster .dev/postgres/data links to (as root in a private checkout)."""
     table = table or proc_table()
     mine = ancestors(table)
+    cluster = os.path.realpath(DEV_DIR / "postgres" / "data")
     found = []
     for pid, (*_rest, state) in table.items():
         if pid in mine or state in "ZX":
@@ -195,7 +200,7 @@ def stack_processes(table=None):
         except OSError:
             cwd = ""
         command = cmdline(pid) + " "
-        in_dev = cwd == str(DEV_DIR) or cwd.startswith(f"{DEV_DIR}/")
+        in_dev = cwd in (str(DEV_DIR), cluster) or cwd.startswith(f"{DEV_DIR}/")
         names_dev = f"{DEV_DIR}/" in command or f"{DEV_DIR} " in command
         if in_dev or names_dev or (f"{VENV}/" in command and STACK_COMMAND.search(command)):
             found.append(pid)
@@ -803,7 +808,11 @@ def main(argv=None):
                         help="how long to send photos (default: SOAK_SECONDS or 300)")
     parser.add_argument("--rate", type=float, default=2.0, help="photos a second (default 2)")
     parser.add_argument("--fresh", action="store_true",
-                        help="delete .dev/ first (all dev data!) to time a first start")
+                        help="`make clean` first (all dev data!) to time a first start")
+    parser.add_argument("--private-clone", action="store_true",
+                        help="run from a fresh clone of HEAD in a 0700 directory (as root: "
+                             "/root/photoservice-soak-*/app), then check that `make clean` "
+                             "there leaves nothing (bench/private_clone.py)")
     parser.add_argument("--start-timeout", type=float, default=300,
                         help="seconds `make dev` may take to be ready (default 300)")
     parser.add_argument("--drain-seconds", type=float, default=60,
@@ -813,6 +822,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not (0 < args.rate <= 20 and 0 < args.seconds <= 86400):
         parser.error("--rate must be in (0, 20], --seconds in (0, 86400]")
+    if args.private_clone:
+        return run_in_private_clone([arg for arg in (argv if argv is not None else sys.argv[1:])
+                    if arg != "--private-clone"], ROOT)
     os.chdir(ROOT)
 
     busy = {name: port for name, port in DEV_PORTS.items() if port_in_use(port)}
@@ -821,8 +833,8 @@ def main(argv=None):
         print(f"soak: the dev stack's ports are taken ({busy}) or its processes run "
               f"({leftovers}): stop that `make dev` first.", file=sys.stderr)
         return 2
-    if args.fresh and DEV_DIR.exists():
-        shutil.rmtree(DEV_DIR)
+    if args.fresh:
+        subprocess.run(["make", "-s", "clean"], cwd=ROOT, check=True)
     first = not DEV_DIR.exists() or not any(DEV_DIR.iterdir())
     sizes = log_sizes()
 

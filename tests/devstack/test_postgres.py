@@ -17,7 +17,10 @@ import pytest
 from devstack.__main__ import main
 from devstack.postgres import EmbeddedPostgres, postgres_bin_dir
 from devstack.processes import free_tcp_port, is_alive, port_is_free, processes_in, wait_gone
+from devstack.unprivileged import CLUSTERS
 from tests.devstack.support import pgrep
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def postmaster_pid(server_dir):
@@ -163,10 +166,47 @@ def test_port_in_use_is_reported(server_dir):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the data to another account")
-def test_directory_the_account_cannot_enter_is_reported(server_dir):
-    """E.g. pytest's tmp_path as root: it lies in /tmp/pytest-of-root, mode 0700."""
+def test_a_cluster_the_account_cannot_reach_lives_outside_and_make_clean_removes_it(server_dir):
+    """`make dev` as root in a private checkout (/root/app, any 0700 directory): the
+    checkout stays private, the cluster lives under CLUSTERS, `.dev/postgres/data` links there."""
+    checkout = server_dir / "app"
+    checkout.mkdir(mode=0o700)
+    directory = checkout / ".dev" / "postgres"
+    server = EmbeddedPostgres(directory, durable=False)
+    try:
+        with server:
+            with psycopg.connect(server.url) as connection:
+                connection.execute("CREATE TABLE kept AS SELECT 'still here' AS value")
+            assert owner_uid(server.process.pid) == pwd.getpwnam("nobody").pw_uid
+        home = server.pgdata.parent
+        assert home.parent == CLUSTERS and home.name.startswith("app-")
+        assert (directory / "data").is_symlink() and (directory / "data").resolve() == server.pgdata
+        assert checkout.stat().st_mode & 0o777 == 0o700  # not opened up
+        assert str(directory / "data") in (home / "origin").read_text()
+        assert "postgres.log" in os.listdir(directory)  # the log stays in .dev/postgres
+
+        with EmbeddedPostgres(directory, durable=False) as again:  # a restart finds it
+            assert again.pgdata == server.pgdata
+            with psycopg.connect(again.url) as connection:
+                assert connection.execute("SELECT value FROM kept").fetchall() == [("still here",)]
+        assert not processes_in(server.pgdata, {"postgres"})
+
+        cleaned = subprocess.run(["make", "-s", "-C", str(checkout), "-f", str(ROOT / "Makefile"), "clean"],
+                                 capture_output=True, text=True, timeout=60)
+        assert cleaned.returncode == 0, cleaned.stderr
+        assert not home.exists() and not (checkout / ".dev").exists()
+    finally:
+        if server.pgdata.parent.parent == CLUSTERS:
+            shutil.rmtree(server.pgdata.parent, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the data to another account")
+def test_a_cluster_already_where_the_account_cannot_enter_is_reported(server_dir):
+    """E.g. made before the checkout was closed: it is not moved behind the user's back."""
     private = server_dir / "private"
     private.mkdir(mode=0o700)
+    (private / "pg" / "data").mkdir(parents=True)
+    (private / "pg" / "data" / "PG_VERSION").write_text("18\n")
     with pytest.raises(RuntimeError, match=f"runs as 'nobody', which cannot enter {private}"):
         EmbeddedPostgres(private / "pg").start()
 
