@@ -63,10 +63,16 @@ bench-media: install
 
 # A soak of `make dev`: starts it, sends 2 photos/s for SOAK_SECONDS, fails if a process
 # stops, a photo is not processed or Ctrl-C leaves anything running (ports of `make dev`
-# must be free). SOAK_ARGS="--fresh" times a first start on an emptied .dev/.
+# must be free). SOAK_ARGS="--fresh" times a first start on an emptied .dev/;
+# SOAK_ARGS="--private-clone" runs it from a fresh clone of HEAD in a 0700 directory (as
+# root: PostgreSQL's account cannot enter it) and checks that `make clean` there leaves nothing.
 SOAK_SECONDS ?= 300
 soak: install
 	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
+# As root in a private checkout, PostgreSQL's cluster lives under /var/lib/photoservice-dev/
+# (devstack/unprivileged.py) and .dev/postgres/data links to it: it goes too.
 clean:
+	@cluster=$$(readlink .dev/postgres/data); case "$$cluster" in *..*) ;; \
+	  /var/lib/photoservice-dev/?*/data) echo "rm -rf $${cluster%/data}"; rm -rf "$${cluster%/data}";; esac
 	rm -rf .dev
