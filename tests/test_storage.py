@@ -64,6 +64,41 @@ def test_a_tampered_signature_or_another_key_is_refused(app, stored):
     assert requests.get(with_query(url), timeout=10).status_code == 200  # rebuilt, unchanged
 
 
+def test_a_download_is_answered_as_the_type_signed_into_it(app, stored):
+    content = stored("ridge_a1b2c3d4.jpg")  # stored as image/jpeg
+    with app.app_context():
+        sign = storage.download_signer()
+        plain, as_png = sign("ridge_a1b2c3d4.jpg"), sign("ridge_a1b2c3d4.jpg", "image/png")
+    assert requests.get(plain, timeout=10).headers["Content-Type"] == "image/jpeg"
+    fetched = requests.get(as_png, timeout=10)
+    assert fetched.content == content and fetched.headers["Content-Type"] == "image/png"
+    # The type is part of the signature: another one is refused.
+    assert requests.get(as_png.replace("image%2Fpng", "text%2Fhtml"), timeout=10).status_code == 403
+
+
+def test_promote_copies_the_version_it_names_with_the_given_type_alone(app):
+    with app.app_context():
+        storage.client().put_object(Bucket=app.config["S3_BUCKET"], Key="up_a1b2c3d4.jpg", Body=b"first",
+                                    ContentType="image/svg+xml", ContentDisposition="attachment",
+                                    Metadata={"note": "from the client"})
+        first = storage.stat_object("up_a1b2c3d4.jpg")
+        assert storage.read_head("up_a1b2c3d4.jpg", 3, first.etag) == b"fir"
+        storage.put_object("up_a1b2c3d4.jpg", b"second", "image/png")  # a re-POST
+        with pytest.raises(storage.ObjectChanged):
+            storage.read_head("up_a1b2c3d4.jpg", 3, first.etag)
+        with pytest.raises(storage.ObjectChanged):
+            storage.promote("up_a1b2c3d4.jpg", "up_a1b2c3d4.jpg.original.jpg", first.etag, "image/jpeg")
+        assert storage.stat_object("up_a1b2c3d4.jpg.original.jpg") is None
+        with pytest.raises(storage.ObjectChanged):  # a source that is gone
+            storage.promote("gone_a1b2c3d4.jpg", "gone_a1b2c3d4.jpg.original.jpg", first.etag, "image/jpeg")
+
+        second = storage.stat_object("up_a1b2c3d4.jpg")
+        storage.promote("up_a1b2c3d4.jpg", "up_a1b2c3d4.jpg.original.jpg", second.etag, "image/jpeg")
+        head = storage.client().head_object(Bucket=app.config["S3_BUCKET"], Key="up_a1b2c3d4.jpg.original.jpg")
+    assert head["ContentType"] == "image/jpeg" and head["ETag"].strip('"') == second.etag
+    assert "ContentDisposition" not in head and head["Metadata"] == {}
+
+
 def test_download_url_expires(app, stored, monkeypatch):
     stored("ridge_a1b2c3d4.jpg")
     monkeypatch.setitem(app.config, "PHOTO_DOWNLOAD_EXPIRES", 1)
@@ -74,9 +109,12 @@ def test_download_url_expires(app, stored, monkeypatch):
     assert refused.status_code == 403 and b"expired" in refused.content.lower()
 
 
-def botocore_url(endpoint, region, credentials, bucket, key, expires):
+def botocore_url(endpoint, region, credentials, bucket, key, expires, content_type=None):
+    params = {"Bucket": bucket, "Key": key}
+    if content_type is not None:
+        params["ResponseContentType"] = content_type
     return botocore_client(endpoint, region, credentials).generate_presigned_url(
-        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires)
+        "get_object", Params=params, ExpiresIn=expires)
 
 
 @pytest.mark.parametrize("endpoint", [
@@ -85,13 +123,14 @@ def botocore_url(endpoint, region, credentials, bucket, key, expires):
 ])
 @pytest.mark.parametrize("key", ["ridge_a1b2c3d4.jpg", "ridge_a1b2c3d4.jpg.thumbnail.jpg",
                                  "dir/Ünïcode name+1 (2)~!*'&=?.jpg"])
-def test_presigned_get_is_what_botocore_signs(endpoint, key):
+@pytest.mark.parametrize("content_type", [None, "image/jpeg", "image/x+y; a=b"])
+def test_presigned_get_is_what_botocore_signs(endpoint, key, content_type):
     credentials = ("AKIDEXAMPLE" + secrets.token_hex(4).upper(), secrets.token_urlsafe(30))
     region = "eu-west-1" if "eu-west-1" in endpoint else "us-east-1"
-    theirs = urlsplit(botocore_url(endpoint, region, credentials, "photos", key, 900))
+    theirs = urlsplit(botocore_url(endpoint, region, credentials, "photos", key, 900, content_type))
     signed_at = datetime.strptime(dict(parse_qsl(theirs.query))["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
     ours = urlsplit(storage.presigned_get(endpoint, region, credentials, "photos", key, 900,
-                                          signed_at.replace(tzinfo=timezone.utc)))
+                                          signed_at.replace(tzinfo=timezone.utc), content_type))
     assert (ours.scheme, ours.netloc, ours.path) == (theirs.scheme, theirs.netloc, theirs.path)
     assert dict(parse_qsl(ours.query)) == dict(parse_qsl(theirs.query))
 

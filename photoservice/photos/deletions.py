@@ -1,4 +1,5 @@
-"""The store-deletion outbox: what a deleted photo left in the store, until a worker removes it.
+"""The store-deletion outbox: what a deleted photo left in the store, until a worker removes it
+(and a finalized photo's upload object, its bytes now the original).
 
 `schedule` writes one row per object in the transaction that deletes the photo;
 after commit `queue.enqueue_store_deletions` hands the row ids to the task
@@ -37,12 +38,21 @@ def schedule(photos):
     keys, late_passes = [], []
     for photo in photos:
         keys += stored_keys(photo)
-        late = _policies_expire(photo, now)
-        if late > now:
-            late_passes.append({"key": photo.key, "due_at": late, "dispatched_at": None})
+        late_passes += _late_pass(photo, now)
     if late_passes:
         execute(insert(StoreDeletion), late_passes)
     return schedule_keys(keys)
+
+
+def schedule_upload_removal(photo):
+    """Write the rows that remove a just-finalized photo's upload object (not committed):
+    now, its checked bytes being the original, and in a late pass once every policy for
+    its key has expired, so a POST after the finalize leaves nothing behind.
+
+    Returns the ids due now. Only for a photo whose original has a key of its own.
+    """
+    execute(insert(StoreDeletion), _late_pass(photo, utcnow()))
+    return schedule_keys([photo.key])
 
 
 def schedule_keys(keys):
@@ -55,6 +65,12 @@ def schedule_keys(keys):
     now = utcnow()
     return execute(insert(StoreDeletion).returning(StoreDeletion.id),
                    [{"key": key, "due_at": now, "dispatched_at": now} for key in keys]).scalars().all()
+
+
+def _late_pass(photo, now):
+    """The row of a second pass over the photo's upload key, if a policy for it may still be valid."""
+    late = _policies_expire(photo, now)
+    return [{"key": photo.key, "due_at": late, "dispatched_at": None}] if late > now else []
 
 
 def _policies_expire(photo, now):

@@ -62,8 +62,8 @@ def _references_after(photo, patched):
 def delete_photo(caller, photo_id):
     """Delete a photo the caller can see: gone for every reader at once.
 
-    Its original and derivatives are removed from the store by a worker,
-    afterwards; the request never waits on the store.
+    Every object it may have had (upload, original, derivatives) is removed from
+    the store by a worker, afterwards; the request never waits on the store.
     """
     if photo_id > MAX_ID or not _remove(Photo.id == photo_id, queries.visible_to(caller)):
         raise NotFound("Photo not found.")

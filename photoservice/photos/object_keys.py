@@ -50,15 +50,29 @@ DERIVATIVES = ("thumbnail", "web")
 def derivative_key(key, name):
     """Where a derivative is stored: beside the original, e.g. `roof_a1b2c3d4.jpg.thumbnail.jpg`.
 
-    Original keys never contain a dot before their extension, so no client
+    Upload keys never contain a dot before their extension, so no client
     upload can name a derivative's key.
     """
     return f"{key}.{name}.jpg"
 
 
+def original_key(key):
+    """Where finalize puts the checked upload of `key`: `roof_a1b2c3d4.jpg.original.jpg`.
+
+    No upload policy names it (upload keys have no dot before their extension)
+    and no derivative is called "original", so nothing a client posts, even
+    with a policy still valid, can change what is served.
+    """
+    return f"{key}.original{posixpath.splitext(key)[1]}"
+
+
 def stored_keys(photo):
-    """Every object a photo may have in the store: its original and its derivatives."""
-    return [photo.key, *(derivative_key(photo.key, name) for name in DERIVATIVES)]
+    """Every object a photo may have had in the store: its upload, its original (where
+    finalize puts it, even if that finalize never committed, and where a photo
+    uploaded before originals had their own key keeps it) and its derivatives."""
+    keys = [photo.key, original_key(photo.key), photo.original_key,
+            *(derivative_key(photo.key, name) for name in DERIVATIVES)]
+    return [key for key in dict.fromkeys(keys) if key is not None]
 
 
 def content_type_for(key, is_video):

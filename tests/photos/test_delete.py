@@ -20,15 +20,17 @@ CLOSED_PORT_URL = "http://127.0.0.1:9"
 
 @pytest.fixture
 def processed(app, as_user):
-    """`processed(caller)` → a photo uploaded by `caller`, with its derivatives in the store."""
+    """`processed(caller)` → (a photo uploaded by `caller`, with its original and derivatives
+    in the store, the keys it may have), the upload object removed as the worker does."""
     def make(caller):
         photo = caller.create()
         assert upload(photo["upload_url"], jpeg(800, 600)).status_code == 204
         assert caller.finalize(photo["id"]).status_code == 200
         with app.app_context():
             media.process_media(photo["id"])
+        assert run_due_deletions(app) == 1
         keys = stored_keys(load_photo(app, photo["id"]))
-        assert all(in_store(app, key) for key in keys)
+        assert [in_store(app, key) for key in keys] == [False, True, True, True]  # upload, original, ...
         return photo, keys
     return make
 
@@ -76,17 +78,19 @@ def test_the_objects_are_scheduled_in_the_same_transaction_and_queued_after_it(
     [(task, ids, photo_gone, committed)] = sent
     assert task == queue.DELETE_STORED_OBJECTS and photo_gone and set(ids) <= set(committed)
     assert sorted(row.key for row in store_deletions(app) if row.id in ids) == sorted(keys)
-    assert all(in_store(app, key) for key in keys)  # the request never touched the store
+    assert all(in_store(app, key) for key in keys[1:])  # the request never touched the store
 
 
 def test_the_worker_removes_the_original_and_its_derivatives(app, as_user, processed):
     crew = as_user("crew")
     photo, keys = processed(crew)
     assert crew.delete(photo["id"]).status_code == 204
-    assert run_due_deletions(app) == 3
+    assert run_due_deletions(app) == 4
     assert not any(in_store(app, key) for key in keys)
-    # Done rows go; a late pass for the original waits out the upload policy.
-    [late] = store_deletions(app)
+    # Done rows go; a late pass for the upload key waits out the upload policy (the
+    # finalize wrote one too: the same key, the same time).
+    finalized, late = store_deletions(app)
+    assert (finalized.key, finalized.due_at) == (late.key, late.due_at)
     assert late.key == photo["key"] and late.dispatched_at is None
     last_policy_expires = utcnow() + timedelta(seconds=app.config["PHOTO_UPLOAD_EXPIRES"])
     assert last_policy_expires - timedelta(minutes=1) < late.due_at
@@ -119,7 +123,7 @@ def test_no_late_pass_once_every_policy_has_expired(app, as_user, make_photo):
         photo = load_photo(app, photo_id)
         ids = deletions.schedule([photo])
         db.session.commit()
-    assert len(ids) == 3 and len(store_deletions(app)) == 3
+    assert len(ids) == 4 and len(store_deletions(app)) == 4
 
 
 def test_a_store_outage_delays_the_removal_and_loses_nothing(app, as_user, processed, monkeypatch):
@@ -138,25 +142,26 @@ def test_a_store_outage_delays_the_removal_and_loses_nothing(app, as_user, proce
     assert all(rows[i].attempts == 3 and "Gave up after 3 tries" in rows[i].last_error for i in due_ids)
 
     monkeypatch.setitem(app.config, "S3_ENDPOINT_URL", app.config["S3_PUBLIC_ENDPOINT_URL"])  # back
-    assert all(in_store(app, key) for key in keys)
+    assert all(in_store(app, key) for key in keys[1:])  # the upload object went at finalize
     monkeypatch.setitem(app.config, "PROCESSING_REDISPATCH_AFTER", 0)
     with app.app_context():
         assert sorted(deletions.due()) == sorted(due_ids)
         tasks.delete_stored_objects.apply(args=[due_ids])
     assert not any(in_store(app, key) for key in keys)
-    assert [row.key for row in store_deletions(app)] == [photo["key"]]  # the late pass alone
+    assert [row.key for row in store_deletions(app)] == [photo["key"]] * 2  # the late passes alone
 
 
 def test_a_broker_outage_leaves_the_deletion_for_the_sweep(app, as_user, redis_server):
     crew = as_user("crew")
     photo = crew.upload_and_finalize()
+    run_due_deletions(app)  # the upload object's removal, sent at finalize
     redis_server.stop()
     try:
         assert crew.delete(photo["id"]).status_code == 204
     finally:
         redis_server.start()
     due_now = [row for row in store_deletions(app) if row.due_at <= utcnow()]
-    assert len(due_now) == 3 and all(row.dispatched_at is None for row in due_now)
+    assert len(due_now) == 4 and all(row.dispatched_at is None for row in due_now)
     with app.app_context():
         assert sorted(deletions.due()) == sorted(row.id for row in due_now)
 
@@ -169,9 +174,9 @@ def test_a_finalize_that_loses_the_race_with_a_delete_is_a_404(app, as_user, mon
     assert upload(photo["upload_url"], b"\xff\xd8\xff" + b"0" * 100).status_code == 204
     real_read_head = storage.read_head
 
-    def deleted_meanwhile(key, length):
+    def deleted_meanwhile(key, length, etag):
         assert in_another_thread(crew.delete, photo["id"]).status_code == 204
-        return real_read_head(key, length)
+        return real_read_head(key, length, etag)
 
     monkeypatch.setattr(storage, "read_head", deleted_meanwhile)
     response = crew.finalize(photo["id"])

@@ -2,8 +2,9 @@
 import pytest
 
 from photoservice import storage
+from photoservice.database import utcnow
 from tests.media.images import html_as_jpeg, jpeg, mp4_head, png, quicktime_head
-from tests.support import load_photo, upload
+from tests.support import load_photo, store_deletions, upload
 
 JPEG = b"\xff\xd8\xff\xe0" + b"2" * 500
 
@@ -29,17 +30,20 @@ def test_finalize_records_what_the_store_holds(as_user):
     assert done["media_status"] == "queued"
 
 
-def test_finalize_queues_the_media_work_after_commit(app, as_user, monkeypatch):
+def test_finalize_queues_its_work_after_commit(app, as_user, monkeypatch):
     from photoservice import queue
     crew = as_user("crew")
     photo = crew.create()
     upload(photo["upload_url"], JPEG)
     sent = []
-    monkeypatch.setattr(queue, "send", lambda task, photo_id: sent.append(
-        (task, photo_id, load_photo(app, photo_id).status)))
+    monkeypatch.setattr(queue, "send", lambda task, *args, **options: sent.append(
+        (task, args, load_photo(app, photo["id"]).status)))
     crew.finalize(photo["id"])
     crew.finalize(photo["id"])  # a repeat queues nothing more
-    assert sent == [(queue.PROCESS_MEDIA, photo["id"], "uploaded")]
+    [removal] = [row for row in store_deletions(app) if row.due_at <= utcnow()]
+    assert removal.key == photo["key"]  # the upload object: its bytes are the original now
+    assert sent == [(queue.DELETE_STORED_OBJECTS, ([removal.id],), "uploaded"),
+                    (queue.PROCESS_MEDIA, (photo["id"],), "uploaded")]
 
 
 @pytest.mark.parametrize("content, is_video, content_type", [
