@@ -65,7 +65,7 @@ def seed_uploaded(app, company, uploads):
 
     now = datetime.now(timezone.utc)
     rows = [{"company_id": company["id"], "created_by": company["users"][2]["id"],
-             "name": f"roof {n}", "key": key, "tags": [], "related_to": [],
+             "name": f"roof {n}", "key": key, "original_key": key, "tags": [], "related_to": [],
              "status": "uploaded", "content_type": "image/jpeg", "size": size, "etag": etag,
              "uploaded_at": now, "processing_status": "processed",
              "media_status": "queued", "media_dispatched_at": now}

@@ -241,8 +241,9 @@ def test_a_geocoder_outage_repeats_only_the_geocoding(app, uploaded, monkeypatch
 
 def test_the_keys_a_photo_may_have_name_every_derivative_the_worker_makes(app, uploaded):
     from photoservice.media.images import DERIVATIVES
-    from photoservice.photos.object_keys import stored_keys
+    from photoservice.photos.object_keys import original_key, stored_keys
 
     photo = run_media(app, uploaded(jpeg(640, 480)))
     assert set(DERIVATIVES) == set(photo.variants)
-    assert stored_keys(photo) == [photo.key, *(photo.variants[name]["key"] for name in ("thumbnail", "web"))]
+    assert stored_keys(photo) == [photo.key, original_key(photo.key),
+                                  *(photo.variants[name]["key"] for name in ("thumbnail", "web"))]
