@@ -6,21 +6,25 @@ or WebP EXIF chunk of any size. So before Pillow opens a JPEG, PNG or WebP, its
 container is walked here, headers only and a bounded number of them: the parts
 that carry pixels are passed on as a view of the same file (view.Spliced), all
 metadata is left out, and the EXIF and XMP blocks are read when within their
-caps, for metadata.py. HEIF goes to pillow-heif whole (libheif reads its boxes);
-its EXIF and XMP are size-checked afterwards (blocks_from_info).
+caps, for metadata.py. A HEIF's metadata items are read by libheif, once the
+ones over their caps have been hidden from it (heif_items.py).
 """
 import struct
 
 from .exif import BLOCK_TOO_LARGE, MAX_BLOCK_BYTES
-from .metadata import MAX_XMP_BYTES, XMP_TOO_LARGE, Blocks
+from .heif_items import Unwalkable, heif_pieces
+from .metadata import XMP_TOO_LARGE, Blocks
 from .png_text import PNG_TEXT, read_png_text
 from .view import Spliced
 
 MAX_PARTS = 65536  # segments or chunks walked; a 100 MB PNG in 8 KB IDATs has 12800
 SCAN_BLOCK = 64 * 1024
 
-JPEG_SOS, JPEG_APP1, JPEG_APP14, JPEG_COM = 0xDA, 0xE1, 0xEE, 0xFE
+JPEG_SOS, JPEG_APP1, JPEG_COM = 0xDA, 0xE1, 0xFE
 JPEG_EXIF, JPEG_XMP = b"Exif\x00\x00", b"http://ns.adobe.com/xap/1.0/\x00"
+# The application segments the decoder reads (the first of each): JFIF and Adobe
+# say whether the pixels are stored as YCbCr, RGB, CMYK or YCCK.
+JPEG_COLOUR = {0xE0: b"JFIF\x00", 0xEE: b"Adobe"}
 # Markers that stand alone, without a length: TEM, RSTn, SOI, EOI.
 JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xDA)})
 PNG_PIXELS = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"})
@@ -33,36 +37,28 @@ class Unreadable(Exception):
 
 
 def prune(file):
-    """(what Pillow may open, Blocks) for `file`; Blocks is None for formats not walked."""
+    """(what Pillow may open, the file's metadata Blocks) for an uploaded `file`.
+
+    Raises Unreadable when the file's structure is too absurd to walk.
+    """
     file.seek(0, 2)
     size = file.tell()
     file.seek(0)
     head = file.read(16)
     walk = (_jpeg if head.startswith(b"\xff\xd8\xff") else
             _png if head.startswith(b"\x89PNG\r\n\x1a\n") else
-            _webp if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else None)
+            _webp if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else
+            heif_pieces if head[4:8] == b"ftyp" else None)
     file.seek(0)
+    blocks = Blocks(in_image=walk in (heif_pieces, None))
     if walk is None:
-        return file, None
-    blocks = Blocks()
-    pieces = walk(file, size, blocks)
+        return file, blocks  # not an image Pillow is allowed to open: it says so
+    try:
+        pieces = walk(file, size, blocks)
+    except Unwalkable as error:
+        raise Unreadable(str(error)) from None
     clamped = [p if isinstance(p, bytes) else (p[0], min(p[1], size - p[0])) for p in pieces]
     return Spliced(file, clamped), blocks
-
-
-def blocks_from_info(info):
-    """The EXIF and XMP a HEIF's reader found, each left out when over its cap."""
-    blocks = Blocks()
-    exif, xmp = info.get("exif") or None, info.get("xmp") or None
-    if exif is not None and len(exif) > MAX_BLOCK_BYTES + 6:  # + "Exif\0\0"
-        blocks.ignore(BLOCK_TOO_LARGE)
-    else:
-        blocks.exif = exif
-    if xmp is not None and len(xmp) > MAX_XMP_BYTES:
-        blocks.ignore(XMP_TOO_LARGE)
-    else:
-        blocks.xmp = xmp
-    return blocks
 
 
 def _read(file, offset, length):
@@ -71,9 +67,9 @@ def _read(file, offset, length):
 
 
 def _jpeg(file, size, blocks):
-    """SOI, the tables and frame headers, the first Adobe APP14 (it says how CMYK is
+    """SOI, the tables and frame headers, the first JFIF and Adobe segments (how colour is
     stored), and everything from the first scan on; no other APPn, no comments."""
-    pieces, position, adobe = [(0, 2)], 2, False
+    pieces, position, colour = [(0, 2)], 2, set()
     for _ in range(MAX_PARTS):
         pair = _read(file, position, 4)
         if len(pair) < 2:
@@ -92,9 +88,9 @@ def _jpeg(file, size, blocks):
         length = 2 + struct.unpack(">H", pair[2:])[0]
         if 0xE0 <= marker <= 0xEF or marker == JPEG_COM:
             head = _read(file, position + 4, len(JPEG_XMP))
-            if marker == JPEG_APP14 and head.startswith(b"Adobe") and not adobe:
+            if head.startswith(JPEG_COLOUR.get(marker, b"-")) and marker not in colour:
                 pieces.append((position, length))
-                adobe = True
+                colour.add(marker)
             elif marker == JPEG_APP1 and head.startswith(JPEG_EXIF) and blocks.exif is None:
                 blocks.exif = _read(file, position + 4, length - 4)
             elif marker == JPEG_APP1 and head == JPEG_XMP and blocks.xmp is None:
@@ -141,9 +137,11 @@ def _png(file, size, blocks):
 
 
 def _webp(file, size, blocks):
-    """The RIFF chunks that carry pixels and animation, under a header rewritten to
-    their size; VP8X no longer announces the ICC profile, EXIF or XMP left out."""
-    kept, position = [], 12
+    """The file as it is when its ICC profile, EXIF and XMP are small: libwebp walks
+    chunks in C and Pillow copies those three only. Otherwise the chunks that carry
+    pixels and animation, under a header rewritten to their size, with VP8X no
+    longer announcing what was left out (the file is then copied once, smaller)."""
+    kept, position, oversized = [], 12, False
     for _ in range(MAX_PARTS):
         header = _read(file, position, 8)
         if len(header) < 8:
@@ -152,19 +150,18 @@ def _webp(file, size, blocks):
         total = 8 + length + (length & 1)
         if kind in WEBP_PIXELS:
             kept.append((position, total))
+        elif kind in (b"EXIF", b"XMP ", b"ICCP") and length > MAX_BLOCK_BYTES + 6:  # + "Exif\0\0"
+            oversized = True
+            blocks.ignore({b"EXIF": BLOCK_TOO_LARGE, b"XMP ": XMP_TOO_LARGE}.get(kind))
         elif kind == b"EXIF" and blocks.exif is None:
-            if length > MAX_BLOCK_BYTES + 6:
-                blocks.ignore(BLOCK_TOO_LARGE)
-            else:
-                blocks.exif = _read(file, position + 8, length)
+            blocks.exif = _read(file, position + 8, length)
         elif kind == b"XMP " and blocks.xmp is None:
-            if length > MAX_XMP_BYTES:
-                blocks.ignore(XMP_TOO_LARGE)
-            else:
-                blocks.xmp = _read(file, position + 8, length)
+            blocks.xmp = _read(file, position + 8, length)
         position += total
     else:
         raise Unreadable("The WebP file has too many chunks.")
+    if not oversized:
+        return [(0, size)]
     pieces = [b"RIFF" + struct.pack("<L", 4 + sum(total for _, total in kept)) + b"WEBP"]
     for offset, total in kept:
         chunk = _read(file, offset, 18) if _read(file, offset, 4) == b"VP8X" else b""

@@ -19,7 +19,7 @@ from typing import BinaryIO
 import pillow_heif
 from PIL import Image
 
-from photoservice.media.containers import Unreadable, blocks_from_info, prune
+from photoservice.media.containers import Unreadable, prune
 from photoservice.media.formats import SNIFF_BYTES, describe, sniff
 from photoservice.media.metadata import read_metadata
 
@@ -96,7 +96,7 @@ def analyse_image(source: str | os.PathLike | BinaryIO, max_pixels: int) -> Imag
                 _check_pixels(width, height, max_pixels, image.format)
                 web_size = _fit(image.size, DERIVATIVES["web"])
                 box = _decode(image, web_size)
-                metadata = read_metadata(blocks or blocks_from_info(image.info))
+                metadata = read_metadata(blocks.with_image_info(image.info))
                 derivatives = _derivatives(image, box, web_size, metadata.orientation)
         except Unreadable as error:
             raise MediaRefused(str(error)) from None

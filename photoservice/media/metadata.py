@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from photoservice.processing.gps import UnparseableLocation, coordinates_from_exif
 
-from .exif import (DATETIME_ORIGINAL, GPS_LATITUDE, GPS_LATITUDE_REF, GPS_LONGITUDE,
-                   GPS_LONGITUDE_REF, OFFSET_TIME_ORIGINAL, ORIENTATION, SUBSEC_TIME_ORIGINAL,
-                   read_exif)
+from .exif import (BLOCK_TOO_LARGE, DATETIME_ORIGINAL, GPS_LATITUDE, GPS_LATITUDE_REF,
+                   GPS_LONGITUDE, GPS_LONGITUDE_REF, MAX_BLOCK_BYTES, OFFSET_TIME_ORIGINAL,
+                   ORIENTATION, SUBSEC_TIME_ORIGINAL, read_exif)
 
 GPS_NAMES = {
     GPS_LATITUDE_REF: "GPSLatitudeRef",
@@ -42,11 +42,26 @@ class Blocks:
     exif: bytes | None = None
     xmp: bytes | None = None
     warnings: list = field(default_factory=list)
+    in_image: bool = False  # a HEIF: libheif reads them, they are in the opened image's info
 
     def ignore(self, warning):
-        """Record that a block was left out; returns None, the block's value now."""
-        if warning not in self.warnings:
+        """Record that a block was left out (None: one the service does not read)."""
+        if warning and warning not in self.warnings:
             self.warnings.append(warning)
+
+    def with_image_info(self, info):
+        """These blocks, a HEIF's taken from its opened image's `info`, each within its cap."""
+        if not self.in_image:
+            return self
+        exif, xmp = info.get("exif") or None, info.get("xmp") or None
+        too_large = exif is not None and len(exif) > MAX_BLOCK_BYTES + 6  # + "Exif\0\0"
+        self.exif = None if too_large else exif
+        if too_large:
+            self.ignore(BLOCK_TOO_LARGE)
+        self.xmp = None if xmp is not None and len(xmp) > MAX_XMP_BYTES else xmp
+        if xmp is not None and self.xmp is None:
+            self.ignore(XMP_TOO_LARGE)
+        return self
 
 
 @dataclass(frozen=True)
