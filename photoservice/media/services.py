@@ -100,6 +100,7 @@ def _read_file(photo):
         variants[derivative.name] = {"key": key, "width": derivative.width,
                                      "height": derivative.height}
     photo.width, photo.height, photo.variants = facts.width, facts.height, variants
+    photo.media_warnings = list(facts.warnings)  # metadata the file carried but was ignored
     if facts.captured_at is not None and _client_capture_time(photo) is None:
         photo.captured_at, photo.captured_at_source = facts.captured_at, CapturedAtSource.FILE.value
     if facts.latitude is not None and _client_coordinates(photo) is None:
