@@ -11,7 +11,11 @@ import pytest
 from PIL import Image
 
 from photoservice import storage
+from photoservice.extensions import db
 from photoservice.media import services as media
+from photoservice.photos.models import Photo
+from photoservice.photos.representation import photo_record
+from tests.media.hostile import hostile
 from tests.media.images import (BLUE, DENVER, GREEN, RED, YELLOW, heic, html_as_jpeg, jpeg, png,
                                 png_bomb, truncated_jpeg, webp)
 from tests.support import MP4_STUB, NEW_YORK, load_photo, upload
@@ -206,6 +210,20 @@ def test_the_photo_shows_its_variants_with_working_links(app, as_user, uploaded)
         assert response.status_code == 200
         assert Image.open(io.BytesIO(response.content)).size == (400, 300)
     assert as_user("crew").create()["variants"] is None
+
+
+def test_ignored_metadata_is_recorded_and_shown_everywhere_the_photo_is(app, as_user, uploaded):
+    photo_id = uploaded(hostile("jpeg-gps-fan"))
+    photo = run_media(app, photo_id)
+    assert photo.media_status == "processed" and photo.variants and photo.sha256
+    assert photo.media_warnings == ["metadata ignored: EXIF directory has too many entries"]
+    with app.app_context():
+        event_data = photo_record(db.session.get(Photo, photo_id))  # what a webhook carries
+    for body in (as_user("crew").get(f"/light/photos/{photo_id}/").get_json(),
+                 as_user("owner").get("/light/photos/").get_json()["results"][0], event_data):
+        assert body["media_warnings"] == photo.media_warnings
+    clean = run_media(app, uploaded(jpeg(64, 48, gps=DENVER)))
+    assert clean.media_warnings == []
 
 
 def test_exhausted_attempts_end_in_a_recorded_failure(app, uploaded, monkeypatch):
