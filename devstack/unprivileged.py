@@ -46,8 +46,7 @@ def reachable_install(bin_dir, account):
     install = Path(bin_dir).parent
     if not any(blocked_directory(install / part, *account) for part in ("bin", "lib", "share")):
         return Path(bin_dir)
-    package, st = install.parent, install.stat()
-    copy = Path(tempfile.gettempdir()) / f"photoservice-pginstall-{st.st_ino:x}-{int(st.st_mtime):x}"
+    package, copy = install.parent, install_copy(bin_dir)
     if not (copy / package.name / install.name / "bin" / "postgres").exists():
         scratch = Path(tempfile.mkdtemp(prefix="photoservice-pginstall-"))
         made = scratch / "copy"
@@ -63,6 +62,13 @@ def reachable_install(bin_dir, account):
             pass
         shutil.rmtree(scratch, ignore_errors=True)
     return copy / package.name / install.name / "bin"
+
+
+def install_copy(bin_dir):
+    """Where `reachable_install` copies the installation of `bin_dir`: one per installation
+    (its inode and time), so a new venv gets a new copy and an old copy is never stale."""
+    st = Path(bin_dir).parent.stat()
+    return Path(tempfile.gettempdir()) / f"photoservice-pginstall-{st.st_ino:x}-{int(st.st_mtime):x}"
 
 
 def reachable_cluster(directory, account):

@@ -96,7 +96,7 @@ def app_config(database_url, s3_store, redis_server, webhook_secret_keys):
     return {
         "REDIS_URL": redis_server.url,
         "WEBHOOK_SECRET_KEYS": webhook_secret_keys,
-        # tests/test_rate_limits.py turns these on
+        # turned on by tests/test_rate_limits.py and tests/accounts/test_failed_authentications.py
         "API_RATE_LIMIT": "off",
         "AUTH_FAILURE_RATE_LIMIT": "off",
         "TESTING": True,

