@@ -17,10 +17,13 @@ install: $(VENV)/.installed
 
 # PostgreSQL (127.0.0.1:5433) and Redis (127.0.0.1:6380) come from devstack unless
 # DATABASE_URL / REDIS_URL name servers of your own.
-DEV_PROCESSES := web s3 worker flower $(if $(DATABASE_URL),,postgres) $(if $(REDIS_URL),,redis)
+DEV_PROCESSES := web s3 worker webhooks flower $(if $(DATABASE_URL),,postgres) $(if $(REDIS_URL),,redis)
 
+# S3 credentials and the key that encrypts webhook secrets first: the app (the
+# migrations too) refuses to start without the key.
 migrate: install
 	mkdir -p .dev
+	$(BIN)/python -m devstack credentials --dir .dev/s3
 ifdef DATABASE_URL
 	$(BIN)/flask --app wsgi db upgrade
 else
@@ -28,9 +31,9 @@ else
 endif
 
 # The whole stack: API on 127.0.0.1:$(PORT), PostgreSQL, Redis, SeaweedFS S3 on
-# 127.0.0.1:8333, a Celery worker with beat, Flower on 127.0.0.1:5555. Data under .dev/.
+# 127.0.0.1:8333, a Celery worker with beat, a webhook-delivery worker, Flower on
+# 127.0.0.1:5555. Data under .dev/.
 dev: migrate
-	$(BIN)/python -m devstack credentials --dir .dev/s3
 	$(BIN)/honcho --procfile Procfile.dev start --port $(PORT) $(DEV_PROCESSES)
 
 test: install

@@ -151,6 +151,7 @@ def main():
             from photoservice.demo import seed_company
             from photoservice.extensions import db
             from photoservice.webhooks.models import WebhookEndpoint
+            from photoservice.webhooks.secret_keys import seal
             from photoservice.webhooks.signing import new_secret
 
             app = create_app()
@@ -158,7 +159,7 @@ def main():
                 upgrade()
                 company = seed_company("bench")
                 endpoints = [WebhookEndpoint(company_id=company["id"], url=receiver.url,
-                                             events=["photo.uploaded"], secret=new_secret(),
+                                             events=["photo.uploaded"], secret=seal(new_secret()),
                                              enabled=n == 0, consecutive_failures=0) for n in range(3)]
                 db.session.add_all(endpoints)
                 db.session.commit()

@@ -1,7 +1,7 @@
 """Development services.
 
     python -m devstack s3 [--dir .dev/s3] [--port 8333] [--bucket photos]
-    python -m devstack credentials [--dir .dev/s3]
+    python -m devstack credentials [--dir .dev/s3] [--webhook-keys .dev/webhook-secret-keys]
     python -m devstack postgres [--dir .dev/postgres] [--port 5433] [--database photoservice]
                                 [--ensure | -- COMMAND ...]
     python -m devstack redis [--dir .dev/redis] [--port 6380] [--no-persist]
@@ -11,7 +11,10 @@
 
 `credentials` only creates the S3 credentials, so the web process finds them even
 if it starts before `s3`. They live in <dir>/credentials.json, created once; the
-Flask app reads the same file (.dev/s3/credentials.json) as its dev default.
+Flask app reads the same file (.dev/s3/credentials.json) as its dev default. It
+also creates the Fernet key that encrypts webhook signing secrets at rest
+(WEBHOOK_SECRET_KEYS), once, in .dev/webhook-secret-keys (beside <dir>), which
+the app reads as its dev default too: without a key the app refuses to start.
 
 `postgres --ensure` creates the cluster and the database, then stops the server;
 `postgres -- COMMAND ...` runs COMMAND (e.g. the migrations) while the server is up,
@@ -24,6 +27,8 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+
+from cryptography.fernet import Fernet
 
 from devstack.postgres import DEV_POSTGRES_DIR, DEV_POSTGRES_PORT, EmbeddedPostgres
 from devstack.redis_server import DEV_REDIS_DIR, DEV_REDIS_PORT, EmbeddedRedis
@@ -45,10 +50,30 @@ def ensure_credentials(directory):
     return keys["access_key"], keys["secret_key"]
 
 
+def ensure_webhook_secret_keys(path):
+    """Return the stored Fernet key for webhook secrets, generating it on first use."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # O_EXCL + 0600, as the S3 credentials: a key is never replaced (secrets
+            # sealed with it would be lost) nor readable by other accounts.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # made meanwhile by another run
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(Fernet.generate_key().decode() + "\n")
+    return path.read_text().strip()
+
+
 def run_s3(args):
     access_key, secret_key = ensure_credentials(args.dir)
     if args.command == "credentials":
-        print(f"S3 credentials in {args.dir.resolve() / 'credentials.json'}")
+        keys = args.webhook_keys or args.dir.parent / "webhook-secret-keys"
+        ensure_webhook_secret_keys(keys)
+        print(f"S3 credentials in {args.dir.resolve() / 'credentials.json'}, "
+              f"webhook secret key in {keys.resolve()}")
         return 0
     server = SeaweedS3(args.dir.resolve(), access_key, secret_key,
                        bucket=args.bucket, s3_port=args.port)
@@ -104,6 +129,9 @@ def main(argv=None):
         command.add_argument("--dir", type=Path, default=DEV_S3_DIR,
                              help="data directory (default: .dev/s3 in the repository root)")
         command.set_defaults(run_command=run_s3)
+    creds.add_argument("--webhook-keys", type=Path, default=None,
+                       help="the Fernet key for webhook secrets (default: webhook-secret-keys "
+                            "beside --dir, i.e. .dev/webhook-secret-keys)")
     s3.add_argument("--port", type=int, default=8333, help="S3 port on 127.0.0.1")
     s3.add_argument("--bucket", default="photos")
 

@@ -15,6 +15,7 @@ from .web.errors import ErrorSchema, register_error_handlers
 from .web.health import blp as health_blp
 from .web.limits import init_limits
 from .web.openapi import register_components
+from .webhooks import secret_keys as webhook_secret_keys
 
 API_SPEC = {
     "API_TITLE": "photoservice",
@@ -55,6 +56,7 @@ def trust_proxies(app, proxies):
 
 
 def register_extensions(app):
+    webhook_secret_keys.init_app(app)  # first: no usable key, no start
     db.init_app(app)
     with app.app_context():
         ping_idle_connections(db.engine)

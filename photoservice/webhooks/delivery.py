@@ -10,19 +10,26 @@ a timeout, a refused address) is a failed attempt, retried on
 WEBHOOK_RETRY_SCHEDULE (±10 %, never sooner than a Retry-After up to a day)
 until the schedule runs out, and counted against the endpoint, which
 WEBHOOK_DISABLE_AFTER failures in a row disable.
+
+`last_error` is one of a few stable short sentences ("Timed out after 15 s",
+"Could not connect", "HTTP 500", ...), never an exception's own text, which may
+quote a receiver's URL with its query string: that goes to the log, redacted.
 """
 import json
+import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
+from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import update
 
 from ..database import utcnow
 from ..extensions import db
-from . import ssrf, transport
+from ..redaction import redacted_error
+from . import transport
 from .endpoints import disable, signing_secrets
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from .outbox import PENDING
@@ -35,6 +42,11 @@ LEASE_MARGIN = 10
 COUNTDOWN_MAX = 60
 RETRY_AFTER_MAX = 24 * 3600
 JITTER = 0.1
+#: When no key of WEBHOOK_SECRET_KEYS opens the endpoint's secret (a key was removed
+#: too soon): retried, so putting the key back mends it.
+SECRET_UNREADABLE = "The signing secret cannot be decrypted with WEBHOOK_SECRET_KEYS"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,14 +80,17 @@ def attempt(delivery_id):
                        last_error=f"Gave up after {claim.attempts - 1} attempts.")
     config = current_app.config
     body = json.dumps(claim.payload, separators=(",", ":"))
-    headers = signed_headers(signing_secrets(endpoint, utcnow()), claim.message_id, body)
     try:
-        ssrf.check_url(endpoint.url, config["WEBHOOK_ALLOW_PRIVATE"])
+        headers = signed_headers(signing_secrets(endpoint, utcnow()), claim.message_id, body)
+    except InvalidToken:
+        log.error("delivery %s: %s (endpoint %s)", claim.delivery_id, SECRET_UNREADABLE, endpoint.id)
+        return _failed(claim, SECRET_UNREADABLE)
+    try:
         reply = transport.post(endpoint.url, body.encode(), headers, config["WEBHOOK_TIMEOUT"],
                                config["WEBHOOK_ALLOW_PRIVATE"])
-    except ssrf.Refused as error:
-        return _failed(claim, f"Refused: {error}")
     except transport.Unreachable as error:
+        log.info("delivery %s, attempt %s: %s (%s)", claim.delivery_id, claim.attempts, error,
+                 redacted_error(transport.root_cause(error)))
         return _failed(claim, str(error))
     answered = {"last_status_code": reply.status_code, "last_response": reply.body_prefix}
     if 200 <= reply.status_code < 300:

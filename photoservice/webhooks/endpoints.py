@@ -1,4 +1,5 @@
-"""An endpoint's state beyond its settings: its signing secrets, disabling it."""
+"""An endpoint's state beyond its settings: its signing secrets (sealed at rest),
+disabling it."""
 from datetime import timedelta
 
 from sqlalchemy import func, update
@@ -7,6 +8,7 @@ from ..database import utcnow
 from ..extensions import db
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from .outbox import PENDING
+from .secret_keys import seal, unseal
 from .signing import new_secret
 
 #: After a rotation the old secret signs beside the new one this long.
@@ -14,20 +16,28 @@ ROTATION_OVERLAP = timedelta(hours=24)
 
 
 def signing_secrets(endpoint, now):
-    """The secrets a delivery is signed with now: the current one, and the previous
-    one while its overlap lasts."""
+    """The secrets a delivery is signed with now, opened: the current one, and the
+    previous one while its overlap lasts. Raises InvalidToken when
+    WEBHOOK_SECRET_KEYS has no key that opens them."""
     found = [endpoint.secret]
     if endpoint.previous_secret and endpoint.previous_secret_expires_at and \
             endpoint.previous_secret_expires_at > now:
         found.append(endpoint.previous_secret)
-    return found
+    return [unseal(token) for token in found]
+
+
+def give_secret(endpoint):
+    """A fresh secret for the endpoint: stored sealed, kept in clear on
+    `shown_secret` for the one response that shows it."""
+    endpoint.shown_secret = new_secret()
+    endpoint.secret = seal(endpoint.shown_secret)
 
 
 def rotate_secret(endpoint):
     """Give the endpoint a new secret; the old one keeps signing for ROTATION_OVERLAP."""
-    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret = endpoint.secret  # still sealed
     endpoint.previous_secret_expires_at = utcnow() + ROTATION_OVERLAP
-    endpoint.secret = endpoint.shown_secret = new_secret()
+    give_secret(endpoint)
 
 
 def disable(endpoint_id, reason):

@@ -34,9 +34,9 @@ class WebhookEndpoint(CompanyOwned, db.Model):
     url: Mapped[str] = mapped_column(String(2048))
     events: Mapped[list] = mapped_column(JSONDocument)
     description: Mapped[str | None] = mapped_column(Text)
-    # `whsec_` + base64: kept in clear, since each delivery is signed with it.
+    # The `whsec_…` signing secret as a Fernet token of WEBHOOK_SECRET_KEYS (secret_keys).
     secret: Mapped[str] = mapped_column(Text)
-    # After a rotation the old secret signs too, beside the new one, until it expires.
+    # After a rotation the old secret (a token too) signs beside the new one until it expires.
     previous_secret: Mapped[str | None] = mapped_column(Text)
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enabled: Mapped[bool] = mapped_column(default=True)

@@ -8,9 +8,8 @@ from ..database import MAX_ID, utcnow
 from ..errors import Conflict, InvalidInput, NotAllowed, NotFound
 from ..extensions import db
 from . import ssrf
-from .endpoints import disable, enable, rotate_secret
+from .endpoints import disable, enable, give_secret, rotate_secret
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from .signing import new_secret
 
 #: Endpoints one company may register.
 MAX_ENDPOINTS = 20
@@ -25,7 +24,8 @@ def check_manager(caller):
 def check_receiver(url):
     """The URL may receive webhooks (https, a public host), else a 400 on `url`."""
     try:
-        ssrf.check_url(url, current_app.config["WEBHOOK_ALLOW_PRIVATE"])
+        ssrf.check_url(url, current_app.config["WEBHOOK_ALLOW_PRIVATE"],
+                       current_app.config["WEBHOOK_TIMEOUT"])
     except ssrf.Refused as error:
         raise InvalidInput(errors={"url": [f"Refused: {error}. Webhooks go to public https "
                                            "endpoints only."]}) from None
@@ -39,9 +39,9 @@ def create_endpoint(caller, data):
                               .where(WebhookEndpoint.company_id == caller.company_id))
     if count >= MAX_ENDPOINTS:
         raise Conflict(f"A company may have at most {MAX_ENDPOINTS} webhook endpoints.")
-    endpoint = WebhookEndpoint(company_id=caller.company_id, secret=new_secret(), enabled=True,
-                               consecutive_failures=0, **data)
-    endpoint.shown_secret = endpoint.secret
+    endpoint = WebhookEndpoint(company_id=caller.company_id, enabled=True, consecutive_failures=0,
+                               **data)
+    give_secret(endpoint)
     db.session.add(endpoint)
     db.session.commit()
     return endpoint

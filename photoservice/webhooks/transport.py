@@ -1,23 +1,51 @@
-"""One HTTP POST to a webhook receiver, with `requests`: no redirects, no proxies,
-a bounded read of the answer, and (unless private addresses are allowed) a check
-of the address each new connection really reached."""
+"""One HTTP POST to a webhook receiver, over within WEBHOOK_TIMEOUT seconds in all.
+
+`requests`' timeouts bound each socket operation, not the whole: a receiver that
+sends its answer a byte every few seconds would hold a worker for hours. So each
+attempt runs under a Deadline:
+
+- a new connection resolves its host within what is left (ssrf.resolve), checks
+  the addresses (public only, unless WEBHOOK_ALLOW_PRIVATE) and connects to
+  exactly those, with what is left as its connect timeout;
+- a watchdog thread shuts down the socket of the connection in use once the
+  deadline passes: a send or receive blocked on it returns at once, in a Celery
+  prefork child (tasks run in its main thread) as in a test, whether the
+  connection is new or came from the keep-alive pool.
+
+An answer counts if it arrived in time: status line, headers and the start of its
+body that is kept (1 KB, or all of a shorter one). No redirects, no proxies.
+Failures raise Unreachable with a stable short sentence; the exception it was
+raised from holds the details, for the log.
+"""
+import http.client
+import ssl
+import threading
 from dataclasses import dataclass
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import HTTPError as BodyError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+from urllib3.exceptions import HTTPError as Urllib3Error
 
-from .ssrf import Refused, address_refusal
+from . import ssrf
+from .deadline import Deadline
 
 #: How much of a receiver's answer is kept.
 RESPONSE_PREFIX_BYTES = 1024
 USER_AGENT = "photoservice-webhooks/1.0"
 
+#: What a delivery records when an attempt got no answer (see `failure_sentence`).
+COULD_NOT_CONNECT = "Could not connect"
+TLS_FAILED = "TLS handshake failed"
+CLOSED = "The connection closed before an answer"
+NOT_HTTP = "The answer was not valid HTTP"
+NOT_SENT = "Could not send the request"
+
 
 class Unreachable(Exception):
-    """No HTTP answer: refused address, timeout, connection or TLS error."""
+    """No HTTP answer; the message is a stable short sentence, the cause the details."""
 
 
 @dataclass(frozen=True)
@@ -27,73 +55,164 @@ class Reply:
     body_prefix: str
 
 
-class _PublicPeer:
-    """A connection that refuses a peer that is not public, before sending a byte."""
+# The attempt under way in this thread: its connections read their deadline here.
+_running = threading.local()
+
+
+class _Deadlined:
+    """A urllib3 connection under the running attempt's deadline."""
+
+    def connect(self):
+        _running.deadline.watch(self)
+        super().connect()
+
+    def request(self, *args, **kwargs):
+        _running.deadline.watch(self)  # a connection from the pool, or a new one
+        super().request(*args, **kwargs)
 
     def _new_conn(self):
-        sock = super()._new_conn()
-        problem = address_refusal(sock.getpeername()[0])
-        if problem:
-            sock.close()
-            raise Refused(f"connected to {problem}")
-        return sock
+        deadline, host = _running.deadline, self._dns_host
+        if deadline.public_only:
+            addresses = ssrf.public_addresses(host, self.port, deadline.remaining())
+        else:
+            addresses = ssrf.resolve(host, self.port, deadline.remaining())
+        failure = None
+        for address in addresses:
+            # urllib3 connects to `_dns_host`: the address just checked, so DNS cannot
+            # answer something else now (TLS and the Host header still use the name).
+            self._dns_host, self.timeout = address, deadline.remaining()
+            try:
+                return super()._new_conn()
+            except NewConnectionError as error:  # a timeout, or refused: try the next one
+                failure = error
+            finally:
+                self._dns_host = host
+        raise failure
 
 
-class _PublicHTTPConnection(_PublicPeer, HTTPConnection):
+class _HTTPConnection(_Deadlined, HTTPConnection):
     pass
 
 
-class _PublicHTTPSConnection(_PublicPeer, HTTPSConnection):
+class _HTTPSConnection(_Deadlined, HTTPSConnection):
     pass
 
 
-class _PublicHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _PublicHTTPConnection
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
 
 
-class _PublicHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _PublicHTTPSConnection
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
 
 
-class _PublicOnlyAdapter(HTTPAdapter):
+class _DeadlineAdapter(HTTPAdapter):
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 _sessions = {}
 
 
 def _session(allow_private):
-    """One session per process and policy, so connections to a receiver are reused."""
+    """One session per process and policy, so connections to a receiver are reused
+    (and one made while private receivers were allowed never serves a strict attempt)."""
     if allow_private not in _sessions:
         session = requests.Session()
         session.trust_env = False  # no proxy from the environment: it would hide the peer
-        if not allow_private:
-            for scheme in ("http://", "https://"):
-                session.mount(scheme, _PublicOnlyAdapter())
+        for scheme in ("http://", "https://"):
+            session.mount(scheme, _DeadlineAdapter())
         _sessions[allow_private] = session
     return _sessions[allow_private]
 
 
 def post(url, body, headers, timeout, allow_private):
-    """POST `body` (bytes); returns the Reply, or raises Unreachable."""
+    """POST `body` (bytes) within `timeout` seconds in all; returns the Reply, or
+    raises Unreachable."""
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
-    try:
-        response = _session(allow_private).post(url, data=body, headers=headers, timeout=timeout,
-                                                allow_redirects=False, stream=True)
-    except Refused as error:
-        raise Unreachable(f"Refused: {error}") from None
-    except requests.Timeout:
-        raise Unreachable(f"Timed out after {timeout:g} s") from None
-    except requests.RequestException as error:
-        raise Unreachable(f"{type(error).__name__}: {error}"[:500]) from None
-    # A small answer read to its end leaves the connection in the pool for the next one.
-    try:
-        prefix = response.raw.read(RESPONSE_PREFIX_BYTES, decode_content=True)
-    except (BodyError, OSError, ValueError):
-        prefix = b""  # the status is what counts; a broken body stays unread
-    finally:
-        response.close()
+    with Deadline(timeout, public_only=not allow_private) as deadline:
+        _running.deadline = deadline
+        try:
+            ssrf.check_scheme(url, allow_private)
+            left = deadline.remaining()
+            response = _session(allow_private).post(url, data=body, headers=headers, timeout=(left, left),
+                                                    allow_redirects=False, stream=True)
+        except FAILURES as error:
+            raise Unreachable(failure_sentence(error, deadline)) from error
+        prefix = _body_prefix(response)
+        if deadline.passed:  # whatever arrived, the watchdog may have cut it short
+            raise Unreachable(deadline.sentence)
     return Reply(response.status_code, response.headers.get("Retry-After"),
                  prefix.decode("utf-8", errors="replace"))
+
+
+def _body_prefix(response):
+    """The start of the answer's body. Read to its end, a small answer leaves the
+    connection in the pool for the next attempt."""
+    prefix = b""
+    try:
+        while len(prefix) < RESPONSE_PREFIX_BYTES:
+            chunk = response.raw.read1(RESPONSE_PREFIX_BYTES - len(prefix), decode_content=True)
+            if not chunk:
+                break
+            prefix += chunk
+    except (Urllib3Error, OSError, ValueError, http.client.HTTPException):
+        pass  # the status is what counts: a body broken off keeps what arrived
+    finally:
+        response.close()
+    return prefix
+
+
+FAILURES = (requests.RequestException, Urllib3Error, http.client.HTTPException, OSError,
+            ssrf.Refused)
+
+
+def failure_sentence(error, deadline):
+    """The stable sentence for an attempt that ended in `error` (one of FAILURES)."""
+    chain = list(_causes(error))
+    if deadline.passed or any(_is_timeout(cause) for cause in chain):
+        return deadline.sentence
+    kinds = [(ssrf.Refused, None), (http.client.RemoteDisconnected, CLOSED),
+             ((ssl.SSLError, ssl.CertificateError), TLS_FAILED),
+             (NewConnectionError, COULD_NOT_CONNECT),
+             ((http.client.BadStatusLine, http.client.LineTooLong, http.client.HTTPException,
+               requests.exceptions.InvalidHeader), NOT_HTTP),
+             ((ConnectionError, requests.ConnectionError, requests.exceptions.ChunkedEncodingError),
+              CLOSED)]
+    for kind, sentence in kinds:
+        found = next((cause for cause in chain if isinstance(cause, kind)), None)
+        if found is not None:
+            return sentence or f"Refused: {found.summary}"
+    return NOT_SENT
+
+
+def _is_timeout(error):
+    return isinstance(error, (TimeoutError, requests.Timeout, ReadTimeoutError)) or (
+        isinstance(error, ConnectTimeoutError) and not isinstance(error, NewConnectionError))
+
+
+def root_cause(error):
+    """The innermost exception `error` wraps: what went wrong, without the request URL
+    (and its query string) that the wrappers quote."""
+    seen = set()
+    while id(error) not in seen:
+        seen.add(id(error))
+        inner = next((cause for cause in (error.__cause__, getattr(error, "reason", None), *error.args,
+                                          error.__context__) if isinstance(cause, BaseException)), None)
+        if inner is None:
+            break
+        error = inner
+    return error
+
+
+def _causes(error):
+    """`error` and every exception it wraps (causes, contexts, urllib3's reasons)."""
+    seen, pending = set(), [error]
+    while pending:
+        cause = pending.pop(0)
+        if not isinstance(cause, BaseException) or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        yield cause
+        pending += [cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args]

@@ -18,17 +18,19 @@ CELERY = str(Path(sys.executable).with_name("celery"))
 DONE = (ProcessingStatus.PROCESSED.value, ProcessingStatus.FAILED.value)
 # Media work is done, failed, or not due (the photo was never uploaded).
 MEDIA_DONE = (MediaStatus.PROCESSED.value, MediaStatus.FAILED.value, MediaStatus.WAITING_UPLOAD.value)
+#: Every queue: one worker does all the work unless a test splits it.
+ALL_QUEUES = "celery,media,webhooks"
 
 
 class Worker:
     """`celery worker` in a subprocess, logging to a file the test can read."""
 
-    def __init__(self, env, log_path, concurrency, beat, schedule_path):
+    def __init__(self, env, log_path, concurrency, beat, schedule_path, queues=ALL_QUEUES):
         self.log_path = log_path
         command = [CELERY, "--app", "workers.worker:celery_app", "worker", "--loglevel", "INFO",
                    "--concurrency", str(concurrency), "--pool", "prefork",
                    "--hostname", f"{log_path.stem}@%h", "--without-gossip", "--without-mingle",
-                   "--queues", "celery,media,webhooks"]
+                   "--queues", queues]
         if beat:
             command += ["--beat", "--schedule", str(schedule_path)]
         self.log = open(log_path, "wb")
@@ -63,14 +65,15 @@ class Worker:
 
 @pytest.fixture
 def start_worker(app, app_env, redis_server, tmp_path):
-    """`start_worker(concurrency=1, beat=False, **settings)` → a ready Worker."""
+    """`start_worker(concurrency=1, beat=False, queues=ALL_QUEUES, **settings)` → a ready
+    Worker (`queues`: comma-separated, as the Procfile's processes split them)."""
     redis.Redis.from_url(redis_server.url).flushdb()  # no messages left by other tests
     workers = []
 
-    def start(concurrency=1, beat=False, **settings):
+    def start(concurrency=1, beat=False, queues=ALL_QUEUES, **settings):
         env = app_env(**{"PROCESSING_SWEEP_INTERVAL": "0.5", **settings})
         worker = Worker(env, tmp_path / f"worker{len(workers)}.log", concurrency, beat,
-                        tmp_path / f"beat{len(workers)}")
+                        tmp_path / f"beat{len(workers)}", queues)
         workers.append(worker)
         return worker.wait_ready()
 

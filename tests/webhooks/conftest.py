@@ -10,6 +10,7 @@ from photoservice.webhooks import delivery
 from photoservice.webhooks.models import WebhookDelivery
 from tests.processing.conftest import start_worker, wait_processed  # noqa: F401  (fixtures)
 from tests.servers import WebhookReceiver
+from tests.webhooks.raw_receiver import RawReceiver
 
 ALL_EVENTS = ["photo.uploaded", "photo.processed", "photo.updated", "photo.deleted"]
 
@@ -19,6 +20,21 @@ def receiver():
     server = WebhookReceiver()
     yield server
     server.close()
+
+
+@pytest.fixture
+def raw_receiver():
+    """`raw_receiver(style, pace=0.3)` → a RawReceiver: one that drips, never reads,
+    answers garbage... (tests/webhooks/raw_receiver.py)."""
+    made = []
+
+    def make(style, pace=0.3):
+        made.append(RawReceiver(style, pace))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.close()
 
 
 @pytest.fixture

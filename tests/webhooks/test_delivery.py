@@ -223,7 +223,7 @@ def test_a_slow_receiver_times_out(app, owner, register, receiver, deliveries, a
     attempt(deliveries()[0].id)
     assert time.monotonic() - started < 1.9
     [row] = deliveries()
-    assert row.status == "pending" and row.last_error.startswith("Timed out")
+    assert row.status == "pending" and row.last_error == "Timed out after 0.5 s"
 
 
 def test_a_closed_port_is_a_failed_attempt(owner, register, deliveries, attempt):
@@ -231,7 +231,7 @@ def test_a_closed_port_is_a_failed_attempt(owner, register, deliveries, attempt)
     owner.upload_and_finalize()
     attempt(deliveries()[0].id)
     [row] = deliveries()
-    assert row.status == "pending" and row.attempts == 1 and "ConnectionError" in row.last_error
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "Could not connect")
 
 
 def test_redelivery_sends_the_same_message_again(app, owner, register, receiver, deliveries, attempt):

@@ -9,6 +9,7 @@ from photoservice.database import utcnow
 from photoservice.extensions import db
 from photoservice.webhooks import services
 from photoservice.webhooks.models import WebhookEndpoint
+from photoservice.webhooks.secret_keys import unseal
 from tests.webhooks.conftest import ALL_EVENTS
 
 URL = "https://crm.example.com/hooks/photos"
@@ -124,7 +125,8 @@ def test_rotation_shows_a_new_secret_and_keeps_the_old_one_signing_a_day(app, ow
     expires = body["previous_secret_expires_at"]
     with app.app_context():
         row = db.session.get(WebhookEndpoint, endpoint["id"])
-        assert row.previous_secret == endpoint["secret"]
+        assert unseal(row.previous_secret) == endpoint["secret"]
+        assert unseal(row.secret) == body["secret"]
         left = row.previous_secret_expires_at - utcnow()
     assert timedelta(hours=23, minutes=59) < left <= timedelta(hours=24) and expires
 
