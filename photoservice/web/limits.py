@@ -70,19 +70,19 @@ def _limiter(redis_url):
     return MovingWindowRateLimiter(storage)
 
 
-def refusal(setting_name, *bucket):
+def refusal(setting_name, bucket, what="Rate limit exceeded"):
     """Count one hit on `bucket` against the setting's limits: None while within them,
-    else the TooManyRequests to raise. None too while Redis cannot be reached."""
+    else the TooManyRequests to raise, saying `what`. None too while Redis cannot be reached."""
     limits = _parsed(current_app.config[setting_name])
     if not limits:
         return None
     limiter = _limiter(current_app.config["REDIS_URL"])
     try:
         for limit in limits:
-            if not limiter.hit(limit, PREFIX, *bucket):
-                reset_at = limiter.get_window_stats(limit, PREFIX, *bucket).reset_time
+            if not limiter.hit(limit, PREFIX, bucket):
+                reset_at = limiter.get_window_stats(limit, PREFIX, bucket).reset_time
                 wait = max(math.ceil(reset_at - time.time()), 1)
-                return TooManyRequests(f"Rate limit exceeded ({limit}); retry after {wait} s.",
+                return TooManyRequests(f"{what} ({limit}); retry after {wait} s.",
                                        headers={"Retry-After": str(wait)})
     except (RedisError, OSError) as error:
         log.error("rate limit %s not applied, Redis is unavailable: %s", setting_name, error)
@@ -105,7 +105,8 @@ def count_failed_authentication(error):
     carries no key by design: it never counts."""
     refused = None
     if request.method != "OPTIONS":
-        refused = refusal("AUTH_FAILURE_RATE_LIMIT", "auth-failure", client_address())
+        refused = refusal("AUTH_FAILURE_RATE_LIMIT", "auth-failure:" + client_address(),
+                          "Too many failed authentications from this address")
     return handle_service_error(refused or error)
 
 
