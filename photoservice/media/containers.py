@@ -17,7 +17,9 @@ from .metadata import XMP_TOO_LARGE, Blocks
 from .png_text import PNG_TEXT, read_png_text
 from .view import Spliced
 
-MAX_PARTS = 65536  # segments or chunks walked; a 100 MB PNG in 8 KB IDATs has 12800
+MAX_PARTS = 65536  # chunks walked; a 100 MB PNG in 8 KB IDATs has 12800
+# Segments before a JPEG's first scan: a dozen, or up to 255 more for an ICC profile.
+MAX_JPEG_SEGMENTS = 4096
 SCAN_BLOCK = 64 * 1024
 
 JPEG_SOS, JPEG_APP1, JPEG_COM = 0xDA, 0xE1, 0xFE
@@ -70,7 +72,7 @@ def _jpeg(file, size, blocks):
     """SOI, the tables and frame headers, the first JFIF and Adobe segments (how colour is
     stored), and everything from the first scan on; no other APPn, no comments."""
     pieces, position, colour = [(0, 2)], 2, set()
-    for _ in range(MAX_PARTS):
+    for _ in range(MAX_JPEG_SEGMENTS):
         pair = _read(file, position, 4)
         if len(pair) < 2:
             return pieces

@@ -39,9 +39,18 @@ def gps_fan(entries=900, shared=32 * 1024):
     filling one shared `shared`-byte block: Pillow decodes the whole block once per tag."""
     gps_at = IFD0_AT + directory_size(1)
     shared_at = gps_at + directory_size(entries)
-    fan = [(tag, RATIONAL, shared // 8, shared_at) for tag in range(1, entries + 1)]
-    return (tiff(directory([(GPS_POINTER, LONG, 1, gps_at)]), directory(fan))
+    return (tiff(directory([(GPS_POINTER, LONG, 1, gps_at)]), directory(_fan(entries, shared, shared_at)))
             + b"\x00\x00\x00\x01" * (shared // 4))
+
+
+def ifd0_fan(entries=900, shared=32 * 1024):
+    """The same fan in IFD0, where an MPO index (a JPEG's APP2 "MPF") keeps its tags."""
+    shared_at = IFD0_AT + directory_size(entries)
+    return tiff(directory(_fan(entries, shared, shared_at))) + b"\x00\x00\x00\x01" * (shared // 4)
+
+
+def _fan(entries, shared, shared_at):
+    return [(tag, RATIONAL, shared // 8, shared_at) for tag in range(1, entries + 1)]
 
 
 def self_referencing(orientation=6):
@@ -124,7 +133,7 @@ HOSTILE = {
         200, LARGEST_JPEG_EXIF - IFD0_AT - directory_size(1) - directory_size(200))), [VALUE_TOO_LARGE]),
     "jpeg-self-referencing": ("image/jpeg", lambda: jpeg_exif(self_referencing()), [LOOP]),
     "jpeg-shared-sub-directory": ("image/jpeg", lambda: jpeg_exif(shared_sub_directory()), [LOOP]),
-    "jpeg-mpf-gps-fan": ("image/jpeg", lambda: jpeg_with((0xE2, b"MPF\x00" + gps_fan())), []),
+    "jpeg-mpf-fan": ("image/jpeg", lambda: jpeg_with((0xE2, b"MPF\x00" + ifd0_fan())), []),
     "png-exif-64k-fan": ("image/png", lambda: png_exif(gps_fan(900, 64 * 1024)), [BLOCK_TOO_LARGE]),
     "png-exif-4mb": ("image/png", lambda: png_exif(gps_fan(900, 4 * MB)), [BLOCK_TOO_LARGE]),
     "webp-exif-4mb": ("image/webp", lambda: webp_exif(gps_fan(900, 4 * MB)), [BLOCK_TOO_LARGE]),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from photoservice.media.containers import MAX_PARTS
+from photoservice.media.containers import MAX_JPEG_SEGMENTS, MAX_PARTS
 from photoservice.media.images import MediaRefused, analyse_image
 from photoservice.media.metadata import XMP_TOO_LARGE
 from tests.media.hostile import (HOSTILE, hostile, jpeg_with, phone_exif, png_with)
@@ -122,7 +122,7 @@ def test_imagemagicks_hex_exif_in_a_png_is_read():
 # Containers too absurd to walk are refused, quickly ------------------------------------
 
 def test_a_jpeg_of_endless_segments_is_refused_quickly():
-    data = jpeg_with(*[(0xFE, b"")] * (MAX_PARTS + 1))
+    data = jpeg_with(*[(0xFE, b"")] * (MAX_JPEG_SEGMENTS + 1))
     started = time.process_time()
     with pytest.raises(MediaRefused, match="^The JPEG file has too many segments before its image data.$"):
         analyse(data)
