@@ -9,9 +9,10 @@ shuts it down again every RECUT_SECONDS until the attempt ends, since a TLS
 handshake swaps the connection's socket object.
 
     with Deadline(15) as deadline:
-        deadline.watch(connection)      # whenever the attempt (re)uses one
-        sock.settimeout(deadline.remaining())
-    if deadline.passed: ...             # whatever happened, it timed out
+        deadline.watch(connection)          # the connection in use, whenever it changes
+        connect(timeout=deadline.remaining())
+        ...
+        timed_out = deadline.passed         # whatever the attempt saw, time ran out
 """
 import socket
 import threading
@@ -29,6 +30,8 @@ class Deadline:
         self.expired = False  # set by the watchdog before it cuts anything
         self._connection = None
         self._over = threading.Event()
+        self._cutting = threading.Lock()  # no cut once the attempt is over: its connection
+        # may be back in the pool, about to serve the next attempt
         self._watchdog = threading.Thread(target=self._watch, name="webhook-deadline", daemon=True)
 
     def __enter__(self):
@@ -36,7 +39,8 @@ class Deadline:
         return self
 
     def __exit__(self, *exc_info):
-        self._over.set()
+        with self._cutting:
+            self._over.set()
 
     @property
     def sentence(self):
@@ -68,12 +72,17 @@ class Deadline:
             wait = RECUT_SECONDS
 
     def _cut(self):
-        sock = getattr(self._connection, "sock", None)
-        if sock is None:
-            return  # not connected yet: the connect timeout is what was left
-        try:
-            # socket.socket's own shutdown, also on an SSLSocket: it leaves the TLS
-            # object the other thread may be using alone, and only ends the stream.
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        except OSError:
-            pass  # not connected, or closed already
+        with self._cutting:
+            sock = None if self._over.is_set() else getattr(self._connection, "sock", None)
+            if sock is not None:
+                _shut_down(sock)
+
+
+def _shut_down(sock):
+    """End both directions of `sock` (not yet connected: the connect timeout is what
+    was left). socket.socket's own shutdown, also on an SSLSocket: it leaves alone
+    the TLS object the attempt's thread may be using."""
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # not connected, or closed already

@@ -112,7 +112,9 @@ class WebhookDeliverySchema(ma.Schema):
     attempts = fields.Integer()
     last_attempt_at = fields.AwareDateTime(allow_none=True)
     last_status_code = fields.Integer(allow_none=True)
-    last_error = fields.String(allow_none=True)
+    last_error = fields.String(allow_none=True, metadata={
+        "description": "Why the last attempt failed, a short stable sentence: `Timed out after "
+                       "15 s`, `Could not connect`, `TLS handshake failed`, `HTTP 500`, ..."})
     last_response = fields.String(allow_none=True, metadata={
         "description": "The start (at most 1 KB) of the receiver's last answer."})
     next_attempt_at = fields.AwareDateTime(allow_none=True, metadata={
