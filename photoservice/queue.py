@@ -45,9 +45,13 @@ def celery_init_app(app):
 
 
 def send(task_name, *args, countdown=None):
-    """Publish one task by name; raises one of BROKER_DOWN at once if the broker is down."""
+    """Publish one task by name; raises one of BROKER_DOWN at once if the broker is down.
+
+    No time limits in the message: the worker's settings give each task its own (a
+    process that has the task registered would otherwise stamp its settings' limits).
+    """
     current_app.extensions["celery"].send_task(task_name, args=list(args), countdown=countdown,
-                                               retry=False)
+                                               retry=False, time_limit=None, soft_time_limit=None)
 
 
 def _enqueue(task_name, photo_id, marker):

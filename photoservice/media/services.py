@@ -9,6 +9,7 @@ gave the only location, its place through the shared geocoding cache and gate;
 only then is the media work `processed`. A retry after a geocoder outage
 repeats only the second step (`sha256` set means the file was read).
 """
+import logging
 import tempfile
 from datetime import timedelta
 
@@ -25,7 +26,11 @@ from ..photos import deletions, outbox
 from ..photos.models import CapturedAtSource, MediaStatus, Photo
 from ..photos.object_keys import derivative_key, stored_keys
 from ..processing.gps import UnparseableLocation, coordinates_from_exif
+from ..processing.services import GEOCODING_REFUSED, attempts_exhausted
+from ..redaction import redacted_error
 from .images import MediaRefused, analyse_image
+
+log = logging.getLogger(__name__)
 
 DERIVATIVE_TYPE = "image/jpeg"
 SPOOL_IN_MEMORY = 32 * 2**20
@@ -61,7 +66,7 @@ def _process(photo):
     if photo.sha256 is None:  # the file has not been read yet
         limit = current_app.config["PROCESSING_MAX_ATTEMPTS"]
         if photo.media_attempts >= limit:  # e.g. a file that killed the worker each time
-            return record_media_failure(photo.id, f"Gave up after {limit} attempts.")
+            return record_media_failure(photo.id, attempts_exhausted(limit))
         photo.media_attempts += 1
         db.session.commit()  # the attempt counts even if this file kills the process
         refused = _read_file(photo)
@@ -72,7 +77,8 @@ def _process(photo):
         try:
             photo.location = reverse_geocode(photo.latitude, photo.longitude)
         except GeocodingRefused as error:
-            photo.location_error = f"Reverse geocoding refused: {error}"
+            log.warning("photo %s: reverse geocoding refused: %s", photo.id, redacted_error(error))
+            photo.location_error = GEOCODING_REFUSED
     photo.media_status, photo.media_error = MediaStatus.PROCESSED.value, None
     photo.media_processed_at = utcnow()
     db.session.commit()
@@ -152,7 +158,7 @@ def due_for_media(limit=500):
     db.session.execute(update(Photo).where(
         queued, Photo.media_attempts >= config["PROCESSING_MAX_ATTEMPTS"]).values(
         media_status=MediaStatus.FAILED.value,
-        media_error=f"Gave up after {config['PROCESSING_MAX_ATTEMPTS']} attempts."))
+        media_error=attempts_exhausted(config["PROCESSING_MAX_ATTEMPTS"])))
     stale = utcnow() - timedelta(seconds=config["PROCESSING_REDISPATCH_AFTER"])
     ids = db.session.execute(
         select(Photo.id)

@@ -1,7 +1,16 @@
 """One sweep at a time: an advisory lock held for the sweep, whichever process runs it."""
-import psycopg
+import re
+import secrets
+import time
 
+import psycopg
+from sqlalchemy import update
+
+from photoservice.extensions import db
+from photoservice.photos.models import MediaStatus, Photo
+from photoservice.settings import MEDIA_TASK, PHOTO_TASK
 from photoservice.sweep_lock import SWEEP_LOCK_KEY, sweep_lock
+from tests.processing.test_worker import NEW_YORK_EXIF
 from tests.support import load_photo
 from workers import tasks
 
@@ -42,3 +51,38 @@ def test_the_lock_ends_with_the_sweep_even_when_it_fails(app, make_photo, databa
 def test_a_second_sweep_in_the_same_process_is_kept_out_too(app):
     with app.app_context(), sweep_lock() as first, sweep_lock() as second:
         assert (first, second) == (True, False)  # each holds its own connection
+
+
+def left_for_the_sweep(app, company, count):
+    """`count` uploaded photos whose metadata and media work were never sent (one commit)."""
+    with app.app_context():
+        photos = [Photo(company_id=company["id"], created_by=company["users"][0]["id"], name=f"Eave {n}",
+                        key=f"eave_{n}_{secrets.token_hex(4)}.jpg", exif=NEW_YORK_EXIF,
+                        media_status=MediaStatus.QUEUED.value) for n in range(count)]
+        db.session.add_all(photos)
+        db.session.flush()
+        ids = [photo.id for photo in photos]
+        db.session.execute(update(Photo).where(Photo.id.in_(ids)).values(
+            dispatched_at=None, media_dispatched_at=None, original_key=Photo.key))
+        db.session.commit()
+    return ids
+
+
+def test_two_beats_and_two_workers_send_each_piece_of_work_once(app, company, start_worker,
+                                                                wait_processed):
+    # Sweeps so frequent that several run at any moment when the work appears: without
+    # the lock, this test sends some photos twice in every run.
+    workers = [start_worker(concurrency=2, beat=True, PROCESSING_SWEEP_INTERVAL=0.05) for _ in range(2)]
+    ids = left_for_the_sweep(app, company, 150)
+    photos = wait_processed(ids, timeout=120)
+    assert all(p.processing_status == "processed" and p.media_status == "failed" for p in photos)
+    time.sleep(2)  # more rounds of both beats: nothing is sent again
+    logs = [worker.log_path.read_text() for worker in workers]
+    assert all("Sending due task sweep-photo-processing" in log for log in logs)  # both beats sweep
+    # Sweep messages that waited behind the work expired and were dropped, not run in a burst.
+    assert any("Discarding revoked task: workers.tasks.sweep_processing" in log for log in logs)
+    for task in (PHOTO_TASK, MEDIA_TASK):
+        sent = sum(len(re.findall(rf"Task {re.escape(task)}\[[^]]+\] received", log)) for log in logs)
+        assert sent == len(ids), task
+    assert {p.processing_attempts for p in photos} == {1}
+    assert {p.media_attempts for p in photos} == {1}
