@@ -40,11 +40,12 @@ TLS_RECORD = b"\x16\x03\x03\x40\x00"
 
 class RawReceiver:
     """`RawReceiver(style, pace)`; `url(scheme)`, `connections` (accepted so far),
-    `requests` (request heads read), `close()`."""
+    `open` (not yet hung up on), `requests` (request heads read), `close()`."""
 
     def __init__(self, style, pace=0.3):
         self.style, self.pace = style, pace
-        self.connections, self.requests = 0, []
+        self.connections, self.open, self.requests = 0, 0, []
+        self.lock = threading.Lock()
         self.stopped = threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0))
         if style == "silent":  # small buffers: the sender blocks after a few hundred KB
@@ -67,7 +68,9 @@ class RawReceiver:
                 connection, _ = self.listener.accept()
             except TimeoutError:
                 continue
-            self.connections += 1
+            with self.lock:
+                self.connections += 1
+                self.open += 1
             threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
 
     def _serve(self, connection):
@@ -76,6 +79,9 @@ class RawReceiver:
                 getattr(self, f"_{self.style}")(connection)
             except OSError:
                 pass  # the sender hung up: what the test waits for
+            finally:
+                with self.lock:
+                    self.open -= 1
 
     def _status(self, connection):
         self._read_request(connection)
