@@ -31,6 +31,7 @@ from ..extensions import db
 from ..redaction import redacted_error
 from . import transport
 from .endpoints import disable, signing_secrets
+from .failures import root_cause
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from .outbox import PENDING
 from .signing import signed_headers
@@ -90,7 +91,7 @@ def attempt(delivery_id):
                                config["WEBHOOK_ALLOW_PRIVATE"])
     except transport.Unreachable as error:
         log.info("delivery %s, attempt %s: %s (%s)", claim.delivery_id, claim.attempts, error,
-                 redacted_error(transport.root_cause(error)))
+                 redacted_error(root_cause(error)))
         return _failed(claim, str(error))
     answered = {"last_status_code": reply.status_code, "last_response": reply.body_prefix}
     if 200 <= reply.status_code < 300:

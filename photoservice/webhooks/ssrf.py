@@ -13,7 +13,8 @@ between the check and the connection (rebinding) cannot slip past.
 import ipaddress
 import socket
 import threading
-from ipaddress import IPv4Network as V4, IPv6Network as V6
+from ipaddress import IPv4Network as V4
+from ipaddress import IPv6Network as V6
 from urllib.parse import urlsplit
 
 #: IPv4 outside the public internet, by kind (IANA's special-purpose registry).

@@ -18,7 +18,6 @@ Failures raise Unreachable with a stable short sentence; the exception it was
 raised from holds the details, for the log.
 """
 import http.client
-import ssl
 import threading
 from dataclasses import dataclass
 
@@ -26,22 +25,16 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import NewConnectionError
 
 from . import ssrf
 from .deadline import Deadline
+from .failures import FAILURES, failure_sentence
 
 #: How much of a receiver's answer is kept.
 RESPONSE_PREFIX_BYTES = 1024
 USER_AGENT = "photoservice-webhooks/1.0"
-
-#: What a delivery records when an attempt got no answer (see `failure_sentence`).
-COULD_NOT_CONNECT = "Could not connect"
-TLS_FAILED = "TLS handshake failed"
-CLOSED = "The connection closed before an answer"
-NOT_HTTP = "The answer was not valid HTTP"
-NOT_SENT = "Could not send the request"
 
 
 class Unreachable(Exception):
@@ -162,57 +155,3 @@ def _body_prefix(response):
     finally:
         response.close()
     return prefix
-
-
-FAILURES = (requests.RequestException, Urllib3Error, http.client.HTTPException, OSError,
-            ssrf.Refused)
-
-
-def failure_sentence(error, deadline):
-    """The stable sentence for an attempt that ended in `error` (one of FAILURES)."""
-    chain = list(_causes(error))
-    if deadline.passed or any(_is_timeout(cause) for cause in chain):
-        return deadline.sentence
-    kinds = [(ssrf.Refused, None), (http.client.RemoteDisconnected, CLOSED),
-             ((ssl.SSLError, ssl.CertificateError), TLS_FAILED),
-             (NewConnectionError, COULD_NOT_CONNECT),
-             ((http.client.BadStatusLine, http.client.LineTooLong, http.client.HTTPException,
-               requests.exceptions.InvalidHeader), NOT_HTTP),
-             ((ConnectionError, requests.ConnectionError, requests.exceptions.ChunkedEncodingError),
-              CLOSED)]
-    for kind, sentence in kinds:
-        found = next((cause for cause in chain if isinstance(cause, kind)), None)
-        if found is not None:
-            return sentence or f"Refused: {found.summary}"
-    return NOT_SENT
-
-
-def _is_timeout(error):
-    return isinstance(error, (TimeoutError, requests.Timeout, ReadTimeoutError)) or (
-        isinstance(error, ConnectTimeoutError) and not isinstance(error, NewConnectionError))
-
-
-def root_cause(error):
-    """The innermost exception `error` wraps: what went wrong, without the request URL
-    (and its query string) that the wrappers quote."""
-    seen = set()
-    while id(error) not in seen:
-        seen.add(id(error))
-        inner = next((cause for cause in (error.__cause__, getattr(error, "reason", None), *error.args,
-                                          error.__context__) if isinstance(cause, BaseException)), None)
-        if inner is None:
-            break
-        error = inner
-    return error
-
-
-def _causes(error):
-    """`error` and every exception it wraps (causes, contexts, urllib3's reasons)."""
-    seen, pending = set(), [error]
-    while pending:
-        cause = pending.pop(0)
-        if not isinstance(cause, BaseException) or id(cause) in seen:
-            continue
-        seen.add(id(cause))
-        yield cause
-        pending += [cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args]
