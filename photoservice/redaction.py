@@ -9,6 +9,8 @@ import re
 
 # A URL's query string: from `?` to the next blank, quote or bracket.
 QUERY = re.compile(r"(\w+://[^\s?'\"<>]*)\?[^\s'\"<>)\]]*")
+# A query string after a bare path (`url: /hooks?token=…`, as requests quotes one).
+PATH_QUERY = re.compile(r"(/[^\s?'\"<>]*)\?[^\s=&'\"<>)\]]+=[^\s'\"<>)\]]*")
 # A decimal number with four or more decimals (about 11 m of latitude): a coordinate.
 COORDINATE = re.compile(r"(?<![\w.])[-+]?\d{1,3}\.\d{4,}(?![\w.])")
 #: What stands where something was taken out.
@@ -18,6 +20,7 @@ REDACTED = "[redacted]"
 def redact(text):
     """`text` with URLs' query strings and coordinates replaced by `[redacted]`."""
     text = QUERY.sub(rf"\1?{REDACTED}", str(text))
+    text = PATH_QUERY.sub(rf"\1?{REDACTED}", text)
     return COORDINATE.sub(REDACTED, text)
 
 

@@ -19,3 +19,10 @@ def test_coordinates_are_taken_out_but_plain_numbers_stay():
 def test_an_exception_is_named_and_redacted():
     error = ValueError("https://hooks.example/in?token=s3cret at 51.50735,-0.12776")
     assert redacted_error(error) == "ValueError: https://hooks.example/in?[redacted] at [redacted],[redacted]"
+
+
+def test_a_bare_paths_query_is_taken_out_too():
+    out = redact("HTTPSConnectionPool(host='hooks.example', port=443): Max retries exceeded with "
+                 "url: /in/photos?token=s3cret&x=1 (Caused by ...) Is it up?")
+    assert "s3cret" not in out
+    assert "url: /in/photos?[redacted] (Caused by ...) Is it up?" in out
