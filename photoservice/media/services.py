@@ -24,7 +24,7 @@ from ..geocoding.geocoders import GeocodingRefused
 from ..geocoding.reverse import reverse_geocode
 from ..photos import deletions, outbox
 from ..photos.models import CapturedAtSource, MediaStatus, Photo
-from ..photos.object_keys import derivative_key, stored_keys
+from ..photos.object_keys import derivative_key, served_key, stored_keys
 from ..processing.gps import UnparseableLocation, coordinates_from_exif
 from ..processing.services import GEOCODING_REFUSED, attempts_exhausted
 from ..redaction import redacted_error
@@ -89,7 +89,7 @@ def _read_file(photo):
     """Fill in the file's facts on `photo` (not committed); the reason if it was refused."""
     # In memory up to SPOOL_IN_MEMORY bytes (a phone photo), on disk past it.
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, prefix="photoservice-media-") as spool:
-        copied = storage.copy_to_file(photo.original_key, spool)
+        copied = storage.copy_to_file(served_key(photo), spool)
         if copied is None:
             return "The file is no longer in the store."
         photo.sha256, _size = copied

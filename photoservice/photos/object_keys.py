@@ -66,6 +66,13 @@ def original_key(key):
     return f"{key}.original{posixpath.splitext(key)[1]}"
 
 
+def served_key(photo):
+    """The object readers download and media work reads: the promoted original, or the
+    upload itself for a photo finalized without one (before originals had their own
+    key, or by a web process of the previous release during a deploy)."""
+    return photo.original_key or photo.key
+
+
 def stored_keys(photo):
     """Every object a photo may have had in the store: its upload, its original (where
     finalize puts it, even if that finalize never committed, and where a photo

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..media import formats
 from . import deletions, events, queries
 from .models import REFERENCES, MediaStatus, Photo, PhotoStatus
-from .object_keys import content_type_for, media_kind, object_key, original_key
+from .object_keys import content_type_for, media_kind, object_key, original_key, served_key
 from .references import anchor_of, consistent_references, resolve_job
 
 # Attempts at a fresh random key suffix if one is already taken (~1 in 4 billion).
@@ -130,7 +130,7 @@ def detailed(photo):
     """
     sign = storage.download_signer()
     photo.variant_links = _variant_links(photo.variants, sign)
-    photo.download_url = sign(photo.original_key, photo.content_type) if photo.is_uploaded else None
+    photo.download_url = sign(served_key(photo), photo.content_type) if photo.is_uploaded else None
     return photo
 
 

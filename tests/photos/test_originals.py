@@ -187,3 +187,20 @@ def test_a_photo_uploaded_before_originals_had_their_own_key(app, as_user, make_
     assert owner.delete(photo_id).status_code == 204
     assert run_due_deletions(app) == 4 and store_deletions(app) == []  # no late pass: long expired
     assert not any(in_store(app, k) for k in (key, f"{key}.thumbnail.jpg", f"{key}.web.jpg"))
+
+
+def test_a_photo_finalized_by_the_previous_release_is_served_from_its_upload(app, as_user, make_photo):
+    """During a deploy, a web process of the previous release may finalize after migration
+    0007 ran: the row has no original_key. It still downloads and gets its media work."""
+    owner = as_user("owner")
+    photo_id = make_photo(status="uploaded", content_type="image/jpeg", size=len(FIRST),
+                          uploaded_at=utcnow(), media_status="queued")
+    key = load_photo(app, photo_id).key
+    with app.app_context():
+        storage.put_object(key, FIRST, "image/jpeg")
+    assert load_photo(app, photo_id).original_key is None
+    assert download(owner, photo_id).content == FIRST
+    with app.app_context():
+        media.process_media(photo_id)
+    processed = load_photo(app, photo_id)
+    assert processed.media_status == "processed" and processed.sha256 == sha256(FIRST)
