@@ -105,6 +105,12 @@ def stored_row(table, values):
     return row
 
 
+def columns_of(instance):
+    """An ORM instance's stored columns as a plain dict, `{column key: value}`: the one
+    shape services hand a row on in, however they read it (the ORM, or mappings)."""
+    return {column.key: getattr(instance, column.key) for column in instance.__table__.columns}
+
+
 @lru_cache(maxsize=None)
 def _inserted_columns(table):
     """Every column but the database-assigned primary key; refuses a table whose

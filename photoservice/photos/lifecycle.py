@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from .. import queue
-from ..database import MAX_ID, execute, utcnow
+from ..database import MAX_ID, columns_of, execute, utcnow
 from ..errors import NotFound
 from ..extensions import db
 from . import deletions, events, queries, services
@@ -25,7 +25,8 @@ PURGE_BATCH = 500
 
 
 def update_photo(caller, photo_id, changes):
-    """Apply a partial update (fields as PhotoUpdateSchema loads them); returns the photo.
+    """Apply a partial update (fields as PhotoUpdateSchema loads them); returns the photo
+    (a mapping of its columns).
 
     References are checked as at create, on the set the photo will carry. A line
     item changed without `job` takes the photo to that line item's job; `job: null`
@@ -46,8 +47,8 @@ def update_photo(caller, photo_id, changes):
         db.session.flush()
         deliveries = events.photo_updated(photo)
     db.session.commit()
-    queue.enqueue_deliveries(deliveries)
-    return services.detailed(photo)
+    queue.enqueue("delivery", deliveries)
+    return columns_of(photo)
 
 
 def _references_after(photo, patched):
@@ -91,6 +92,6 @@ def _remove(*conditions):
     due_now = deletions.schedule(photos)
     deliveries = [delivery for photo in photos for delivery in events.photo_deleted(photo)]
     db.session.commit()
-    queue.enqueue_store_deletions(due_now)
-    queue.enqueue_deliveries(deliveries)
+    queue.enqueue("store_deletion", due_now)
+    queue.enqueue("delivery", deliveries)
     return len(photos)

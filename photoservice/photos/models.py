@@ -105,11 +105,6 @@ class Photo(CompanyOwned, db.Model):
     # When `photo.processed` was announced: set once, by whichever work finished last.
     processed_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # Set by services for a response only; never stored.
-    upload_url = None
-    download_url = None
-    variant_links = None
-
     @property
     def is_uploaded(self):
         return self.status == PhotoStatus.UPLOADED.value

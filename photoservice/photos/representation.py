@@ -6,6 +6,7 @@ No presigned URL is part of it: those expire, and an event may be read days late
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..database import columns_of
 from ..serialization import FastDumpSchema
 from .models import CapturedAtSource, MediaStatus, PhotoStatus, ProcessingStatus
 
@@ -77,5 +78,6 @@ class PhotoRecordSchema(FastDumpSchema):
 
 
 def photo_record(photo):
-    """The photo as a JSON-ready dict, as an event's `data` carries it."""
-    return PhotoRecordSchema().dump(photo)
+    """The photo (its ORM row) as a JSON-ready dict, as an event's `data` carries it;
+    read, like every response, from a mapping of its stored columns."""
+    return PhotoRecordSchema().dump(columns_of(photo))

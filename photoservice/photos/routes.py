@@ -5,7 +5,7 @@ from ..web import openapi
 from ..web.auth import SECURITY, authenticate, current_caller
 from ..web.blueprint import Blueprint
 from ..web.pagination import page_body
-from . import lifecycle, services
+from . import lifecycle, presenter, services
 from .schemas import (PhotoCreatedSchema, PhotoCreateSchema, PhotoDetailSchema,
                       PhotoListQuerySchema, PhotoPageSchema, PhotoSchema, PhotoUpdateSchema,
                       UploadPolicySchema)
@@ -24,7 +24,7 @@ class Photos(MethodView):
         """List uploaded photos visible to the caller"""
         page, page_size = args.pop("page"), args.pop("page_size")
         count, photos = services.list_photos(current_caller(), args, page, page_size)
-        return page_body(count, photos, page, page_size)
+        return page_body(count, presenter.listed(photos), page, page_size)
 
     @blp.arguments(PhotoCreateSchema, example=openapi.CREATE_EXAMPLE)
     @blp.response(201, PhotoCreatedSchema, example=openapi.CREATED_EXAMPLE)
@@ -35,7 +35,7 @@ class Photos(MethodView):
     def post(self, data):
         """Create a photo (step 1: returns a presigned S3 POST)"""
         photo, created = services.create_photo(current_caller(), data)
-        return photo, 201 if created else 200
+        return presenter.created(photo), 201 if created else 200
 
 
 @blp.route("/<int:photo_id>/")
@@ -45,7 +45,7 @@ class PhotoById(MethodView):
     @blp.doc(security=SECURITY, operationId="getPhoto")
     def get(self, photo_id):
         """Get one photo, with a download link once uploaded"""
-        return services.get_photo(current_caller(), photo_id)
+        return presenter.detailed(services.get_photo(current_caller(), photo_id))
 
     @blp.arguments(PhotoUpdateSchema, example=openapi.UPDATE_EXAMPLE)
     @blp.response(200, PhotoDetailSchema, example=openapi.UPDATED_EXAMPLE)
@@ -53,7 +53,7 @@ class PhotoById(MethodView):
     @blp.doc(security=SECURITY, operationId="updatePhoto")
     def patch(self, changes, photo_id):
         """Change a photo's name, description, tags, related_to, job or line items"""
-        return lifecycle.update_photo(current_caller(), photo_id, changes)
+        return presenter.detailed(lifecycle.update_photo(current_caller(), photo_id, changes))
 
     @blp.response(204)
     @blp.error_responses(401, 404, 429, 503)
@@ -70,7 +70,7 @@ class PhotoUploaded(MethodView):
     @blp.doc(security=SECURITY, operationId="finalizePhotoUpload")
     def put(self, photo_id):
         """Finalize an upload (step 2: the file is in the store)"""
-        return services.finalize_upload(current_caller(), photo_id)
+        return presenter.photo(services.finalize_upload(current_caller(), photo_id))
 
 
 @blp.route("/<int:photo_id>/upload-url/")
@@ -80,4 +80,4 @@ class PhotoUploadUrl(MethodView):
     @blp.doc(security=SECURITY, operationId="renewUploadUrl")
     def post(self, photo_id):
         """Get a fresh presigned POST for a pending photo's file (its creator only)"""
-        return services.renew_upload_policy(current_caller(), photo_id)
+        return presenter.upload_policy(services.photo_to_upload(current_caller(), photo_id))

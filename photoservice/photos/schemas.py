@@ -4,8 +4,9 @@ import copy
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..derivatives import DERIVATIVES
 from ..serialization import FastDumpSchema
-from ..web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text
+from ..web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text, sent_in_full
 from .representation import PhotoRecordSchema
 
 # The earliest and latest capture times accepted, in Unix milliseconds. The lower
@@ -94,13 +95,6 @@ class PhotoUpdateSchema(ma.Schema.from_dict({name: _as_update_field(name) for na
         return normalised(data)
 
 
-def sent_in_full(schema_class):
-    """Document every field of a response schema as required: each is sent, null if unknown."""
-    for field in schema_class._declared_fields.values():
-        field.required = True
-    return schema_class
-
-
 class UploadPolicySchema(FastDumpSchema):
     url = fields.String(required=True, metadata={"description": "Form action for the upload."})
     fields = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
@@ -114,17 +108,22 @@ class VariantSchema(FastDumpSchema):
     height = fields.Integer()
 
 
+def _variant_fields():
+    """One field per size of the derivatives table, in its order."""
+    return {name: fields.Nested(VariantSchema, metadata={"description": f"JPEG fitting {longest}×{longest}."})
+            for name, longest in DERIVATIVES.items()}
+
+
 @sent_in_full
-class VariantsSchema(FastDumpSchema):
-    thumbnail = fields.Nested(VariantSchema, metadata={"description": "JPEG fitting 400×400."})
-    web = fields.Nested(VariantSchema, metadata={"description": "JPEG fitting 1600×1600."})
+class VariantsSchema(FastDumpSchema.from_dict(_variant_fields())):
+    """A link and the size of each derivative (photoservice/derivatives.py)."""
 
 
 @sent_in_full
 class PhotoSchema(PhotoRecordSchema):
-    """The stored photo plus what a response adds: links to its derivatives."""
+    """The stored photo plus what a response adds (photos/presenter.py): links to its derivatives."""
 
-    variants = fields.Nested(VariantsSchema, attribute="variant_links", allow_none=True, metadata={
+    variants = fields.Nested(VariantsSchema, allow_none=True, metadata={
         "description": "Sized JPEG copies with no metadata; null until made."})
 
 

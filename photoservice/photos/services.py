@@ -1,20 +1,23 @@
-"""The photo upload flow: create, finalize, a fresh upload policy, read."""
+"""The photo upload flow: create, finalize, who may renew an upload policy, read.
+
+Each returns the photo as a mapping of its stored columns; the routes hand it to
+`presenter`, which adds what a response shows beyond the row (policies, links).
+"""
 from contextlib import contextmanager
 from functools import lru_cache
-from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import bindparam, literal, select
 from sqlalchemy.dialects.postgresql import insert
 
 from .. import queue, storage
-from ..database import MAX_ID, execute, stored_row, utcnow
+from ..database import MAX_ID, columns_of, execute, stored_row, utcnow
 from ..errors import Conflict, NotAllowed, NotFound
 from ..extensions import db
 from ..media import formats
 from . import deletions, events, queries
 from .models import REFERENCES, MediaStatus, Photo, PhotoStatus
-from .object_keys import content_type_for, media_kind, object_key, original_key, served_key
+from .object_keys import media_kind, object_key, original_key
 from .references import anchor_of, consistent_references, resolve_job
 
 # Attempts at a fresh random key suffix if one is already taken (~1 in 4 billion).
@@ -22,7 +25,7 @@ KEY_ATTEMPTS = 5
 
 
 def create_photo(caller, data):
-    """Create a pending photo and its upload policy; returns (photo, created).
+    """Create a pending photo; returns (photo, created).
 
     A `client_id` the caller already used returns that photo (created False); the
     same `client_id` from another user is that user's own new photo.
@@ -40,23 +43,16 @@ def create_photo(caller, data):
         values["key"] = object_key(data["name"], data["is_video"])
         photo = _insert_unless_exists(values, references)
         if photo is not None:
-            photo.upload_url = _upload_policy(photo)
             db.session.commit()
-            queue.enqueue_photo(photo.id)
+            queue.enqueue("metadata", [photo["id"]])
             return photo, True
         if references:  # refused: say which reference is wrong, if one is
             resolve_job(caller.company_id, references)
         if data.get("client_id"):
             existing = _find_by_client_id(caller.user_id, data["client_id"])
             if existing is not None:
-                return replay(existing), False
+                return columns_of(existing), False
     raise RuntimeError("could not find a free object key")
-
-
-def replay(photo):
-    """A repeated create: the same photo, with a fresh policy while still pending."""
-    photo.upload_url = None if photo.is_uploaded else _upload_policy(photo)
-    return photo
 
 
 def _insert_unless_exists(values, references):
@@ -65,15 +61,15 @@ def _insert_unless_exists(values, references):
 
     The unique constraints decide, so concurrent duplicates make one row. The
     new photo is the row as stored, with the id and job the database gave it, as
-    a plain object with a Photo's attributes: nothing tracks it, and building an
-    ORM instance of 44 columns cost a create ~30 us.
+    a mapping of its columns: nothing tracks it, and building an ORM instance of
+    44 columns cost a create ~30 us.
     """
     row = stored_row(Photo.__table__, values)
     del row["job_id"]  # the job of the references, found by the statement
     inserted = execute(_insert_statement(tuple(references)), dict(row, **references)).one_or_none()
     if inserted is None:
         return None
-    return SimpleNamespace(**row, **inserted._mapping, upload_url=None, variant_links=None)
+    return dict(row, **inserted._mapping)
 
 
 @lru_cache(maxsize=None)
@@ -99,14 +95,8 @@ def _find_by_client_id(user_id, client_id):
     ).scalar_one_or_none()
 
 
-def _upload_policy(photo):
-    return storage.upload_policy(
-        photo.key, content_type_for(photo.key, photo.is_video), media_kind(photo.is_video)
-    )
-
-
-def renew_upload_policy(caller, photo_id):
-    """A fresh upload policy for the same key, while the photo is pending; its creator only.
+def photo_to_upload(caller, photo_id):
+    """The pending photo whose creator asks for a fresh upload policy for the same key.
 
     For the phone whose policy expired before it could upload (offline, say).
     """
@@ -115,31 +105,12 @@ def renew_upload_policy(caller, photo_id):
         raise NotAllowed("Only the user who created the photo can upload its file.")
     if photo.is_uploaded:
         raise Conflict("The photo is already uploaded; its file cannot be replaced.")
-    return _upload_policy(photo)
+    return columns_of(photo)
 
 
 def get_photo(caller, photo_id):
-    """One photo the caller may see, with a download link once uploaded."""
-    return detailed(visible_or_404(caller, photo_id))
-
-
-def detailed(photo):
-    """The photo as a single-photo response shows it: links to its file and derivatives.
-
-    The file is the original finalize checked, served as the type it detected.
-    """
-    sign = storage.download_signer()
-    photo.variant_links = _variant_links(photo.variants, sign)
-    photo.download_url = sign(served_key(photo), photo.content_type) if photo.is_uploaded else None
-    return photo
-
-
-def _variant_links(variants, sign):
-    """Each derivative's size and a short-lived link (`sign(key)`), once made; else None."""
-    if not variants:
-        return None
-    return {name: {"url": sign(variant["key"]), "width": variant["width"], "height": variant["height"]}
-            for name, variant in variants.items()}
+    """One photo the caller may see."""
+    return columns_of(visible_or_404(caller, photo_id))
 
 
 def finalize_upload(caller, photo_id):
@@ -153,7 +124,7 @@ def finalize_upload(caller, photo_id):
     """
     photo = visible_or_404(caller, photo_id)
     if photo.is_uploaded:
-        return photo
+        return columns_of(photo)
     stored, content_type = _checked_upload(photo)
     # The photo may have been deleted (or finalized by a repeat) since it was read.
     # From here to the commit its row is locked, across the copy (~0.3 s for 100 MiB):
@@ -162,7 +133,7 @@ def finalize_upload(caller, photo_id):
     if photo is None:
         raise NotFound("Photo not found.")
     if photo.is_uploaded:
-        return photo
+        return columns_of(photo)
     with _same_upload():
         storage.promote(photo.key, original_key(photo.key), stored.etag, content_type)
     photo.original_key = original_key(photo.key)
@@ -174,10 +145,10 @@ def finalize_upload(caller, photo_id):
     removals = deletions.schedule_upload_removal(photo)
     deliveries = events.photo_uploaded(photo)
     db.session.commit()
-    queue.enqueue_store_deletions(removals)
-    queue.enqueue_media(photo.id)
-    queue.enqueue_deliveries(deliveries)
-    return photo
+    queue.enqueue("store_deletion", removals)
+    queue.enqueue("media", [photo.id])
+    queue.enqueue("delivery", deliveries)
+    return columns_of(photo)
 
 
 @contextmanager
@@ -221,10 +192,8 @@ def _checked_content(photo, etag):
 
 def list_photos(caller, filters, page, page_size):
     """(count, photos on the page): the uploaded photos the caller may see, in display order,
-    as mappings of their columns with `variant_links`."""
-    count, rows = queries.page_of(caller, filters, page, page_size)
-    sign = storage.download_signer() if rows else None
-    return count, [dict(row, variant_links=_variant_links(row["variants"], sign)) for row in rows]
+    as mappings of their listed columns (queries.LISTED_COLUMNS)."""
+    return queries.page_of(caller, filters, page, page_size)
 
 
 def visible_or_404(caller, photo_id, lock=False):

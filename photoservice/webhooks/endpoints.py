@@ -27,17 +27,19 @@ def signing_secrets(endpoint, now):
 
 
 def give_secret(endpoint):
-    """A fresh secret for the endpoint: stored sealed, kept in clear on
-    `shown_secret` for the one response that shows it."""
-    endpoint.shown_secret = new_secret()
-    endpoint.secret = seal(endpoint.shown_secret)
+    """A fresh secret for the endpoint, stored sealed; returns it in clear, for the
+    one response that shows it (nothing keeps it)."""
+    secret = new_secret()
+    endpoint.secret = seal(secret)
+    return secret
 
 
 def rotate_secret(endpoint):
-    """Give the endpoint a new secret; the old one keeps signing for ROTATION_OVERLAP."""
+    """Give the endpoint a new secret (returned in clear, like give_secret's); the old
+    one keeps signing for ROTATION_OVERLAP."""
     endpoint.previous_secret = endpoint.secret  # still sealed
     endpoint.previous_secret_expires_at = utcnow() + ROTATION_OVERLAP
-    give_secret(endpoint)
+    return give_secret(endpoint)
 
 
 def disable(endpoint_id, reason):

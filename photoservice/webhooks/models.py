@@ -45,9 +45,6 @@ class WebhookEndpoint(CompanyOwned, db.Model):
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    # Set by services on the responses that show it (create, rotate); never read back.
-    shown_secret = None
-
 
 class WebhookDelivery(CompanyOwned, db.Model):
     """One event for one endpoint: the outbox row its attempts are made from."""

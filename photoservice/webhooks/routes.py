@@ -4,7 +4,7 @@ from flask.views import MethodView
 from ..web.auth import SECURITY, authenticate, current_caller
 from ..web.blueprint import Blueprint
 from ..web.pagination import page_body
-from . import services
+from . import presenter, services
 from .schemas import (DeliveryListQuerySchema, DeliveryPageSchema, WebhookDeliverySchema,
                       WebhookEndpointCreateSchema, WebhookEndpointSchema, WebhookEndpointUpdateSchema,
                       WebhookEndpointWithSecretSchema)
@@ -27,7 +27,7 @@ class Endpoints(MethodView):
     @blp.doc(security=SECURITY, operationId="listWebhookEndpoints")
     def get(self):
         """List the company's webhook endpoints"""
-        return services.list_endpoints(current_caller())
+        return presenter.endpoints(services.list_endpoints(current_caller()))
 
     @blp.arguments(WebhookEndpointCreateSchema)
     @blp.response(201, WebhookEndpointWithSecretSchema)
@@ -35,7 +35,7 @@ class Endpoints(MethodView):
     @blp.doc(security=SECURITY, operationId="createWebhookEndpoint")
     def post(self, data):
         """Register a webhook endpoint (its signing secret is shown once)"""
-        return services.create_endpoint(current_caller(), data)
+        return presenter.with_secret(*services.create_endpoint(current_caller(), data))
 
 
 @blp.route("/<int:webhook_id>/")
@@ -45,7 +45,7 @@ class EndpointById(MethodView):
     @blp.doc(security=SECURITY, operationId="getWebhookEndpoint")
     def get(self, webhook_id):
         """Get one webhook endpoint"""
-        return services.get_endpoint(current_caller(), webhook_id)
+        return presenter.endpoint(services.get_endpoint(current_caller(), webhook_id))
 
     @blp.arguments(WebhookEndpointUpdateSchema)
     @blp.response(200, WebhookEndpointSchema)
@@ -53,7 +53,7 @@ class EndpointById(MethodView):
     @blp.doc(security=SECURITY, operationId="updateWebhookEndpoint")
     def patch(self, changes, webhook_id):
         """Change a webhook endpoint's url, events, description or enabled"""
-        return services.update_endpoint(current_caller(), webhook_id, changes)
+        return presenter.endpoint(services.update_endpoint(current_caller(), webhook_id, changes))
 
     @blp.response(204)
     @blp.error_responses(401, 403, 404, 429, 503)
@@ -70,7 +70,7 @@ class EndpointSecret(MethodView):
     @blp.doc(security=SECURITY, operationId="rotateWebhookSecret")
     def post(self, webhook_id):
         """Rotate the signing secret (the old one signs too for 24 hours)"""
-        return services.rotate_endpoint_secret(current_caller(), webhook_id)
+        return presenter.with_secret(*services.rotate_endpoint_secret(current_caller(), webhook_id))
 
 
 @blp.route("/<int:webhook_id>/deliveries/")

@@ -5,8 +5,7 @@ from urllib.parse import urlsplit
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..photos.schemas import sent_in_full
-from ..web.fields import WHITESPACE, Text
+from ..web.fields import WHITESPACE, Text, sent_in_full
 from .models import EVENT_TYPES, DeliveryStatus
 
 URL_MAX_LENGTH = 2048
@@ -96,7 +95,7 @@ class WebhookEndpointSchema(ma.Schema):
 
 @sent_in_full
 class WebhookEndpointWithSecretSchema(WebhookEndpointSchema):
-    secret = fields.String(attribute="shown_secret", metadata={
+    secret = fields.String(metadata={
         "description": "The signing secret (`whsec_…`): shown only here, keep it safe.",
         "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
 

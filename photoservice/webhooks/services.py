@@ -1,10 +1,14 @@
-"""Webhook endpoints as a company's owners manage them, and their delivery logs."""
+"""Webhook endpoints as a company's owners manage them, and their delivery logs.
+
+Each returns rows as mappings of their stored columns; the routes hand an
+endpoint to `presenter`, which leaves its sealed secrets out.
+"""
 from flask import current_app
 from sqlalchemy import func, select
 
 from .. import queue
 from ..accounts.models import Role
-from ..database import MAX_ID, utcnow
+from ..database import MAX_ID, columns_of, utcnow
 from ..errors import Conflict, InvalidInput, NotAllowed, NotFound
 from ..extensions import db
 from . import ssrf
@@ -32,7 +36,7 @@ def check_receiver(url):
 
 
 def create_endpoint(caller, data):
-    """Register an endpoint; its secret is shown in this response only."""
+    """Register an endpoint; returns (endpoint, its secret in clear, to show in this response only)."""
     check_manager(caller)
     check_receiver(data["url"])
     count = db.session.scalar(select(func.count()).select_from(WebhookEndpoint)
@@ -41,20 +45,25 @@ def create_endpoint(caller, data):
         raise Conflict(f"A company may have at most {MAX_ENDPOINTS} webhook endpoints.")
     endpoint = WebhookEndpoint(company_id=caller.company_id, enabled=True, consecutive_failures=0,
                                **data)
-    give_secret(endpoint)
+    secret = give_secret(endpoint)
     db.session.add(endpoint)
     db.session.commit()
-    return endpoint
+    return columns_of(endpoint), secret
 
 
 def list_endpoints(caller):
     check_manager(caller)
-    return db.session.execute(select(WebhookEndpoint).where(
-        WebhookEndpoint.company_id == caller.company_id).order_by(WebhookEndpoint.id)).scalars().all()
+    return [columns_of(endpoint) for endpoint in db.session.execute(select(WebhookEndpoint).where(
+        WebhookEndpoint.company_id == caller.company_id).order_by(WebhookEndpoint.id)).scalars()]
 
 
 def get_endpoint(caller, endpoint_id):
-    """One of the caller's company's endpoints; another company's is missing (404)."""
+    """One of the caller's company's endpoints."""
+    return columns_of(_owned(caller, endpoint_id))
+
+
+def _owned(caller, endpoint_id):
+    """The ORM row of one of the caller's company's endpoints; another company's is missing (404)."""
     check_manager(caller)
     endpoint = db.session.get(WebhookEndpoint, endpoint_id) if endpoint_id <= MAX_ID else None
     if endpoint is None or endpoint.company_id != caller.company_id:
@@ -64,7 +73,7 @@ def get_endpoint(caller, endpoint_id):
 
 def update_endpoint(caller, endpoint_id, changes):
     """Change url, events, description; `enabled` switches deliveries off or back on."""
-    endpoint = get_endpoint(caller, endpoint_id)
+    endpoint = _owned(caller, endpoint_id)
     if "url" in changes:
         check_receiver(changes["url"])
     enabled = changes.pop("enabled", None)
@@ -76,38 +85,39 @@ def update_endpoint(caller, endpoint_id, changes):
         db.session.flush()
         disable(endpoint.id, "Disabled by an owner.")
     db.session.commit()
-    return endpoint
+    return columns_of(endpoint)
 
 
 def delete_endpoint(caller, endpoint_id):
     """Remove an endpoint and its delivery log."""
-    db.session.delete(get_endpoint(caller, endpoint_id))
+    db.session.delete(_owned(caller, endpoint_id))
     db.session.commit()
 
 
 def rotate_endpoint_secret(caller, endpoint_id):
-    """A new secret, shown once; the old one keeps signing beside it for 24 hours."""
-    endpoint = get_endpoint(caller, endpoint_id)
-    rotate_secret(endpoint)
+    """A new secret, shown once: (endpoint, the secret in clear); the old one keeps
+    signing beside it for 24 hours."""
+    endpoint = _owned(caller, endpoint_id)
+    secret = rotate_secret(endpoint)
     db.session.commit()
-    return endpoint
+    return columns_of(endpoint), secret
 
 
 def list_deliveries(caller, endpoint_id, page, page_size):
     """(count, deliveries on the page) of one endpoint, newest first."""
-    endpoint = get_endpoint(caller, endpoint_id)
+    endpoint = _owned(caller, endpoint_id)
     mine = WebhookDelivery.endpoint_id == endpoint.id
     count = db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(mine))
     deliveries = db.session.execute(
         select(WebhookDelivery).where(mine)
         .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
-        .limit(page_size).offset((page - 1) * page_size)).scalars().all()
-    return count, deliveries
+        .limit(page_size).offset((page - 1) * page_size)).scalars()
+    return count, [columns_of(delivery) for delivery in deliveries]
 
 
 def redeliver(caller, endpoint_id, delivery_id):
     """Send a delivery's message again now, same `webhook-id`, with a fresh retry schedule."""
-    endpoint = get_endpoint(caller, endpoint_id)
+    endpoint = _owned(caller, endpoint_id)
     delivery = db.session.execute(select(WebhookDelivery).where(
         WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint.id)
     ).scalar_one_or_none() if delivery_id <= MAX_ID else None
@@ -121,5 +131,5 @@ def redeliver(caller, endpoint_id, delivery_id):
     delivery.next_attempt_at = delivery.dispatched_at = now
     delivery.last_attempt_at = delivery.delivered_at = None
     db.session.commit()
-    queue.enqueue_deliveries([delivery.id])
-    return delivery
+    queue.enqueue("delivery", [delivery.id])
+    return columns_of(delivery)
