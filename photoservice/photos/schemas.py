@@ -4,9 +4,8 @@ import copy
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..derivatives import DERIVATIVES
 from ..serialization import FastDumpSchema
-from ..web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text, sent_in_full
+from ..web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text
 from .representation import PhotoRecordSchema
 
 # The earliest and latest capture times accepted, in Unix milliseconds. The lower
@@ -95,6 +94,13 @@ class PhotoUpdateSchema(ma.Schema.from_dict({name: _as_update_field(name) for na
         return normalised(data)
 
 
+def sent_in_full(schema_class):
+    """Document every field of a response schema as required: each is sent, null if unknown."""
+    for field in schema_class._declared_fields.values():
+        field.required = True
+    return schema_class
+
+
 class UploadPolicySchema(FastDumpSchema):
     url = fields.String(required=True, metadata={"description": "Form action for the upload."})
     fields = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
@@ -108,15 +114,10 @@ class VariantSchema(FastDumpSchema):
     height = fields.Integer()
 
 
-def _variant_fields():
-    """One field per size of the derivatives table, in its order."""
-    return {name: fields.Nested(VariantSchema, metadata={"description": f"JPEG fitting {longest}×{longest}."})
-            for name, longest in DERIVATIVES.items()}
-
-
 @sent_in_full
-class VariantsSchema(FastDumpSchema.from_dict(_variant_fields())):
-    """A link and the size of each derivative (photoservice/derivatives.py)."""
+class VariantsSchema(FastDumpSchema):
+    thumbnail = fields.Nested(VariantSchema, metadata={"description": "JPEG fitting 400×400."})
+    web = fields.Nested(VariantSchema, metadata={"description": "JPEG fitting 1600×1600."})
 
 
 @sent_in_full
