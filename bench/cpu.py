@@ -1,41 +1,13 @@
-"""CPU time each part of the stack spends during a run, read from /proc.
+"""CPU time each part of the stack spends during a run, from the process table.
 
 On 2 shared cores every part competes for the same CPU, so the milliseconds of
 CPU a request costs in each process say more than requests/second alone.
 """
 import os
-import subprocess
-from pathlib import Path
 
-TICKS = os.sysconf("SC_CLK_TCK")
+from devstack.process_table import cpu_seconds, named, tree
 
-
-def _pids(*args):
-    found = subprocess.run(["pgrep", *args], capture_output=True, text=True).stdout
-    return [int(pid) for pid in found.split()]
-
-
-def tree(pid):
-    """`pid` and all its descendants."""
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        todo += _pids("-P", str(current))
-    return pids
-
-
-def named(name):
-    return _pids("-x", name)
-
-
-def _seconds(pid):
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:  # exited since it was listed
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime, all threads
+__all__ = ["Meter", "named", "tree"]
 
 
 class Meter:
@@ -49,7 +21,7 @@ class Meter:
         self.groups = groups
 
     def _read(self):
-        reading = {name: {pid: _seconds(pid) for pid in pids()} for name, pids in self.groups.items()}
+        reading = {name: {pid: cpu_seconds(pid) for pid in pids()} for name, pids in self.groups.items()}
         times = os.times()
         reading["load generator"] = {0: times.children_user + times.children_system}
         return reading

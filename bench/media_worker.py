@@ -10,6 +10,7 @@ import psycopg
 import redis
 
 from bench import cpu
+from devstack import process_table
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA_TASK, MEDIA_QUEUE = "workers.tasks.process_media", "media"
@@ -82,9 +83,9 @@ def pool_child(worker, timeout=60):
     """The pid of the worker's one pool process."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True)
-        if found.stdout.split():
-            return int(found.stdout.split()[0])
+        found = process_table.children(worker.pid)
+        if found:
+            return found[0]
         if worker.poll() is not None:
             raise SystemExit("the worker exited; see bench/media-worker.log")
         time.sleep(0.1)

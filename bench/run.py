@@ -6,10 +6,11 @@ database; gunicorn also serves bench/floor_app.py, the least work a create could
 do, bench/required_app.py, the floor plus what the spec makes a create do (with
 bare drivers), and bench/required_list.py, what a page of the list must do (with
 bare drivers, presigning included). wrk loads them in turns with varied bodies,
-and the CPU each part of the stack spends per request is read from /proc. Then,
-with 10,000 processed photos: pages of 10 and 100 against required_list (after
-checking both give the same JSON), the job-filtered list and its query plans,
-SQL statements per create, web process RSS and the pipeline's photos/second.
+and the CPU each part of the stack spends per request is read from the process
+table (devstack/process_table.py). Then, with 10,000 processed photos: pages of 10
+and 100 against required_list (after checking both give the same JSON), the
+job-filtered list and its query plans, SQL statements per create, web process RSS
+and the pipeline's photos/second.
 Runs are noisy on 2 shared cores: the ratios within one run are the figures.
 """
 import argparse
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bench import cpu, wrk  # noqa: E402
 from bench.report import report  # noqa: E402
 from bench.pipeline import drop_database, fresh_parts, stack_environment  # noqa: E402
+from devstack import process_table  # noqa: E402
 from devstack.seaweed import SeaweedS3, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -53,12 +55,7 @@ def gunicorn(target, env, workers=2):
 
 def rss_mb(master):
     """Largest resident set of the master's worker processes, in MB."""
-    children = subprocess.run(["pgrep", "-P", str(master.pid)], capture_output=True, text=True)
-    sizes = []
-    for pid in children.stdout.split():
-        status = Path(f"/proc/{pid}/status").read_text()
-        sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
-    return max(sizes)
+    return max(process_table.rss_mb([pid]) for pid in process_table.children(master.pid))
 
 
 def sql_per_create(app, company):

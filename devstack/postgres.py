@@ -28,9 +28,11 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from devstack import process_table
+from devstack.process_table import is_alive, processes_in
 from devstack.processes import (
-    die_with_parent, free_tcp_port, is_alive, kill_all, log_tail, port_is_free, processes_in,
-    run_in_foreground, stop_in_steps, wait_gone)
+    die_with_parent, free_tcp_port, kill_all, log_tail, port_is_free, run_in_foreground,
+    stop_in_steps, wait_gone)
 from devstack.unprivileged import blocked_directory, reachable_cluster, reachable_install
 
 DEV_POSTGRES_DIR = Path(__file__).resolve().parent.parent / ".dev" / "postgres"
@@ -198,10 +200,8 @@ class EmbeddedPostgres:
         for lock_file in [self.pgdata / "postmaster.pid", *self.pgdata.glob(".s.PGSQL.*.lock")]:
             pid = self._recorded_pid(lock_file)
             if pid is not None and is_alive(pid):
-                try:
-                    serving = os.readlink(f"/proc/{pid}/cwd") == os.path.realpath(self.pgdata)
-                except OSError:
-                    serving = True  # cannot tell: let PostgreSQL decide
+                where = process_table.cwd(pid)  # None: cannot tell, let PostgreSQL decide
+                serving = where is None or where == os.path.realpath(self.pgdata)
                 if serving:
                     continue
             lock_file.unlink(missing_ok=True)

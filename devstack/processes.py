@@ -1,5 +1,6 @@
-"""What the embedded servers share: children that die with their parent, stops in
-steps, and finding server processes a crashed run left behind in a data directory.
+"""What the embedded servers share: children that die with their parent, free ports,
+stops in steps and running in the foreground. Reading the process table (a crashed
+run's leftovers, whether a pid still runs) is `devstack.process_table`'s.
 """
 import ctypes
 import os
@@ -11,6 +12,8 @@ import threading
 import sys
 import time
 from pathlib import Path
+
+from devstack.process_table import is_alive
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
@@ -53,49 +56,6 @@ def free_tcp_port(host="127.0.0.1", exclude=()):
         if port not in exclude and port_is_free(port, host):
             return port
     raise RuntimeError("no free port found")
-
-
-def processes_in(directory, names):
-    """Pids of the processes called one of `names` whose working directory is `directory`.
-
-    PostgreSQL and Redis both chdir into their data directory, so this finds a
-    server (and the children of a killed postmaster) by the data it serves.
-    Processes this user may not inspect are skipped; root sees them all.
-    """
-    directory = os.path.realpath(directory)
-    found = []
-    try:
-        entries = list(os.scandir("/proc"))
-    except FileNotFoundError:  # not Linux
-        return found
-    for entry in entries:
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.readlink(f"/proc/{entry.name}/cwd") != directory:
-                continue
-            name = Path(f"/proc/{entry.name}/comm").read_text().strip()
-        except OSError:
-            continue
-        if name in names:
-            found.append(int(entry.name))
-    return found
-
-
-def is_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) answers kill(pid, 0) too.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:  # gone meanwhile
-        return False
-    except (OSError, IndexError):  # no /proc: trust kill()
-        return True
 
 
 def wait_gone(pids, timeout):

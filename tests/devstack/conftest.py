@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes import kill_all, processes_in
+from devstack.process_table import processes_in
+from devstack.processes import kill_all
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,9 +16,9 @@ import pytest
 
 from devstack.__main__ import main
 from devstack.postgres import EmbeddedPostgres, postgres_bin_dir
-from devstack.processes import free_tcp_port, is_alive, port_is_free, processes_in, wait_gone
+from devstack.process_table import is_alive, matching, processes_in
+from devstack.processes import free_tcp_port, port_is_free, wait_gone
 from devstack.unprivileged import CLUSTERS, install_copy
-from tests.devstack.support import pgrep
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,7 @@ def owner_uid(pid):
 
 
 def nothing_left(server_dir):
-    return not processes_in(server_dir / "pg" / "data", {"postgres"}) and not pgrep(str(server_dir))
+    return not processes_in(server_dir / "pg" / "data", {"postgres"}) and not matching(str(server_dir))
 
 
 def test_data_survives_a_restart(server_dir):

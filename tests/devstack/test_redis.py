@@ -6,16 +6,16 @@ import os
 import signal
 import socket
 
+import psutil
 import pytest
 
-from devstack.processes import free_tcp_port, is_alive, port_is_free, processes_in, wait_gone
+from devstack.process_table import is_alive, matching, processes_in
+from devstack.processes import free_tcp_port, port_is_free, wait_gone
 from devstack.redis_server import EmbeddedRedis, redis_server_binary
-from tests.devstack.support import pgrep
-from tests.servers import RedisServer
 
 
 def nothing_left(directory):
-    return not processes_in(directory, {"redis-server"}) and not pgrep(str(directory))
+    return not processes_in(directory, {"redis-server"}) and not matching(str(directory))
 
 
 def test_bundled_binary_comes_first():
@@ -88,9 +88,9 @@ def test_port_in_use_is_reported(server_dir):
     assert server.process is None
 
 
-def test_suite_redis_server_runs_the_bundled_binary(server_dir):
-    server = RedisServer(server_dir).start()
-    try:
-        assert os.readlink(f"/proc/{server.process.pid}/exe") == redis_server_binary()
-    finally:
-        server.stop()
+def test_the_suites_redis_is_the_bundled_binary_writing_nothing(redis_server):
+    assert psutil.Process(redis_server.process.pid).exe() == redis_server_binary()
+    client = redis_server.client()
+    assert client.config_get("appendonly") == {"appendonly": "no"}
+    assert client.config_get("save") == {"save": ""}
+    assert client.config_get("bind") == {"bind": "127.0.0.1"}
