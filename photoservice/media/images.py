@@ -2,8 +2,9 @@
 
 analyse_image() reads the header, refuses an image with too many pixels before
 decoding anything, decodes once (a JPEG at the smallest scale that still gives
-the largest derivative), reads the EXIF the header carried, and writes the
-derivatives: upright, never upscaled, and with no metadata at all. Pillow is
+the largest derivative), reads the EXIF the header carried, and writes every
+derivative in the table (photoservice/derivatives.py): upright, never upscaled,
+and with no metadata at all. Pillow is
 shown only the parts of a JPEG, PNG or WebP that carry pixels (containers.py):
 what metadata costs is bounded here, not by what the file claims.
 """
@@ -19,6 +20,7 @@ from typing import BinaryIO
 import pillow_heif
 from PIL import Image
 
+from photoservice.derivatives import DERIVATIVES, fitted, largest_first
 from photoservice.media.containers import Unreadable, prune
 from photoservice.media.formats import SNIFF_BYTES, describe, sniff
 from photoservice.media.metadata import read_metadata
@@ -36,7 +38,6 @@ FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 # would take 1.6 GB. The budget admits a 48 MP HEIC (iPhone) and a 32 MP WebP.
 WHOLE_DECODE_BYTES_PER_PIXEL = {"WEBP": 16, "HEIF": 9, "PNG": 6}
 DECODE_BUDGET_BYTES = 512 * 2**20
-DERIVATIVES = {"thumbnail": 400, "web": 1600}
 JPEG_QUALITY = 85
 WHITE = (255, 255, 255)
 
@@ -94,10 +95,10 @@ def analyse_image(source: str | os.PathLike | BinaryIO, max_pixels: int) -> Imag
             with Image.open(shown, formats=FORMATS) as image:
                 width, height = image.size
                 _check_pixels(width, height, max_pixels, image.format)
-                web_size = _fit(image.size, DERIVATIVES["web"])
-                box = _decode(image, web_size)
+                largest = fitted(image.size, max(DERIVATIVES.values()))
+                box = _decode(image, largest)
                 metadata = read_metadata(blocks.with_image_info(image.info))
-                derivatives = _derivatives(image, box, web_size, metadata.orientation)
+                derivatives = _derivatives(image, box, largest, metadata.orientation)
         except Unreadable as error:
             raise MediaRefused(str(error)) from None
         except Image.UnidentifiedImageError:
@@ -172,24 +173,24 @@ def _decode(image, target):
     return drafted[1]
 
 
-def _derivatives(frame, box, web_size, orientation):
-    web = _rgb(_resize(_resizable(frame), web_size, box))
-    if orientation in UPRIGHT:
-        web = web.transpose(UPRIGHT[orientation])
-    thumbnail = _resize(web, _fit(web.size, DERIVATIVES["thumbnail"]), None)
-    web_data = _jpeg(web)
-    thumbnail_data = web_data if thumbnail.size == web.size else _jpeg(thumbnail)
-    return (Derivative("thumbnail", thumbnail_data, *thumbnail.size),
-            Derivative("web", web_data, *web.size))
-
-
-def _fit(size, longest):
-    """`size` scaled down to fit inside longest x longest; never scaled up."""
-    width, height = size
-    if max(width, height) <= longest:
-        return width, height
-    scale = longest / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
+def _derivatives(frame, box, largest, orientation):
+    """Every size in the table, in its order. The largest is resized from the decoded
+    frame and turned upright; each smaller one is resized from the one before it, so
+    the full picture is filtered once. A size the picture already fits in shares the
+    larger one's bytes."""
+    made, image = {}, None
+    for name, longest in largest_first():
+        if image is None:
+            image = _rgb(_resize(_resizable(frame), largest, box))
+            if orientation in UPRIGHT:
+                image = image.transpose(UPRIGHT[orientation])
+            data = _jpeg(image)
+        else:
+            smaller = _resize(image, fitted(image.size, longest), None)
+            if smaller.size != image.size:
+                image, data = smaller, _jpeg(smaller)
+        made[name] = Derivative(name, data, *image.size)
+    return tuple(made[name] for name in DERIVATIVES)
 
 
 def _resize(image, size, box):

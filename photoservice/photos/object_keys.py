@@ -4,6 +4,8 @@ import secrets
 
 from slugify import slugify
 
+from ..derivatives import DERIVATIVES
+
 SLUG_MAX_LENGTH = 100
 
 # Extension -> content type for what phones and cameras produce.
@@ -43,10 +45,6 @@ def object_key(name, is_video):
     return f"{slug}_{secrets.token_hex(4)}{ext}"
 
 
-#: The sized copies the media work stores beside an original.
-DERIVATIVES = ("thumbnail", "web")
-
-
 def derivative_key(key, name):
     """Where a derivative is stored: beside the original, e.g. `roof_a1b2c3d4.jpg.thumbnail.jpg`.
 
@@ -76,9 +74,12 @@ def served_key(photo):
 def stored_keys(photo):
     """Every object a photo may have had in the store: its upload, its original (where
     finalize puts it, even if that finalize never committed, and where a photo
-    uploaded before originals had their own key keeps it) and its derivatives."""
+    uploaded before originals had their own key keeps it) and its derivatives: every
+    size of the table (photoservice/derivatives.py), and those it was given under an
+    earlier table (a size since removed)."""
+    made = (variant["key"] for variant in (photo.variants or {}).values())
     keys = [photo.key, original_key(photo.key), photo.original_key,
-            *(derivative_key(photo.key, name) for name in DERIVATIVES)]
+            *(derivative_key(photo.key, name) for name in DERIVATIVES), *made]
     return [key for key in dict.fromkeys(keys) if key is not None]
 
 

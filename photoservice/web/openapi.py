@@ -8,6 +8,7 @@ they can send with `@blp.error_responses(...)`.
 """
 from http import HTTPStatus
 
+from ..derivatives import DERIVATIVES, fitted
 from .errors import ErrorSchema
 
 RETRY_AFTER = {
@@ -144,6 +145,17 @@ UPDATE_EXAMPLE = {
     "tags": ["hail"],
 }
 
+
+def _variants_example(key, width, height):
+    """The variants of a `width` x `height` photo stored at `key`: every size of the
+    derivatives table, with its link (stored beside the original, as
+    photos/object_keys.py names it) and its size."""
+    return {name: {"url": f"https://s3.us-east-1.amazonaws.com/photos/{key}.{name}.jpg"
+                          "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&...",
+                   **dict(zip(("width", "height"), fitted((width, height), longest)))}
+            for name, longest in DERIVATIVES.items()}
+
+
 PHOTO_EXAMPLE = {
     **_PENDING_PHOTO,
     "status": "uploaded",
@@ -166,15 +178,9 @@ PHOTO_EXAMPLE = {
     "sha256": "9b74c9897bac770ffc029102a200c5de9b2b5f6f0f5c1b6ec1e1d9a2c4c1f3e7",
     "captured_at_source": "client",
     "media_status": "processed",
-    "variants": {
-        "thumbnail": {"url": "https://s3.us-east-1.amazonaws.com/photos/front-roof-damage_a1b2c3d4.jpg"
-                             ".thumbnail.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&...",
-                      "width": 400, "height": 300},
-        "web": {"url": "https://s3.us-east-1.amazonaws.com/photos/front-roof-damage_a1b2c3d4.jpg"
-                       ".web.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&...",
-                "width": 1600, "height": 1200},
-    },
 }
+PHOTO_EXAMPLE["variants"] = _variants_example(PHOTO_EXAMPLE["key"], PHOTO_EXAMPLE["width"],
+                                              PHOTO_EXAMPLE["height"])
 
 DETAIL_EXAMPLE = {
     **PHOTO_EXAMPLE,

@@ -4,7 +4,8 @@ import io
 import pytest
 from PIL import Image, ImageCms, ImageOps
 
-from photoservice.media.images import DERIVATIVES, Derivative, ImageFacts, analyse_image
+from photoservice.derivatives import DERIVATIVES
+from photoservice.media.images import Derivative, ImageFacts, analyse_image
 from tests.media.images import BLUE, GREEN, QUADRANTS, RED, YELLOW, heic, jpeg, noisy_jpeg, png, webp
 
 MAX_PIXELS = 100_000_000
@@ -140,6 +141,28 @@ def test_derivatives_fit_their_box_keep_the_aspect_and_are_never_upscaled(size, 
 def test_an_image_smaller_than_a_thumbnail_is_encoded_once():
     facts = analyse(jpeg(300, 200))
     assert derivative(facts, "web").data is derivative(facts, "thumbnail").data
+
+
+def test_a_size_added_to_the_table_is_made_in_the_table_order_and_changes_no_other(monkeypatch):
+    content = jpeg(3000, 2000, orientation=6)
+    before = analyse(content)
+    monkeypatch.setitem(DERIVATIVES, "small", 200)
+    facts = analyse(content)
+    assert [d.name for d in facts.derivatives] == ["thumbnail", "web", "small"]
+    small = derivative(facts, "small")
+    assert (small.width, small.height) == (134, 200)  # from the 267 x 400 thumbnail, upright
+    assert_colours(quadrant_colours(decoded(small)), displayed_quadrants(6))
+    for name in ("thumbnail", "web"):
+        assert derivative(facts, name).data == derivative(before, name).data
+
+
+def test_a_size_larger_than_the_web_image_sets_the_decode_and_the_others_follow(monkeypatch):
+    monkeypatch.setitem(DERIVATIVES, "large", 2400)
+    facts = analyse(jpeg(3000, 2000, orientation=8))
+    sizes = {d.name: (d.width, d.height) for d in facts.derivatives}
+    assert sizes == {"thumbnail": (267, 400), "web": (1067, 1600), "large": (1600, 2400)}
+    for found in facts.derivatives:
+        assert_colours(quadrant_colours(decoded(found)), displayed_quadrants(8))
 
 
 def test_derivatives_carry_no_metadata():
