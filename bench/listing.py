@@ -13,7 +13,7 @@ PAGE_SIZE = 100
 
 def variants(key):
     """What the media work records for a portrait 12 MP photo stored under `key`."""
-    from photoservice.media.services import derivative_key
+    from photoservice.photos.object_keys import derivative_key
 
     return {name: {"key": derivative_key(key, name), "width": width, "height": height}
             for name, (width, height) in (("thumbnail", (300, 400)), ("web", (1200, 1600)))}

@@ -4,7 +4,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import settings
+from . import settings, work
 from .database import ping_idle_connections, utc_sessions
 from .extensions import api, db, migrate
 from .geocoding import models as _geocoding_models  # noqa: F401  (its table joins the metadata)
@@ -69,6 +69,7 @@ def register_extensions(app):
         api.spec.components.security_scheme(name, scheme)
     register_components(api.spec)
     celery_init_app(app)
+    work.load_rows()
 
 
 def register_blueprints(app):

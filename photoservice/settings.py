@@ -10,6 +10,8 @@ import json
 import os
 from pathlib import Path
 
+from . import work
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_DIR = PROJECT_ROOT / ".dev"
 DEV_S3_CREDENTIALS = DEV_DIR / "s3" / "credentials.json"
@@ -154,21 +156,6 @@ def from_environ(environ=None):
     }
 
 
-PHOTO_TASK = "workers.tasks.process_photo"
-SWEEP_TASK = "workers.tasks.sweep_processing"
-MEDIA_TASK = "workers.tasks.process_media"
-DELETE_OBJECTS_TASK = "workers.tasks.delete_stored_objects"
-#: Heavy image work has its own queue, so it never delays the metadata work.
-MEDIA_QUEUE = "media"
-DELIVER_WEBHOOK_TASK = "workers.tasks.deliver_webhook"
-#: Webhook deliveries wait on other people's servers: their own queue, so a slow
-#: receiver never delays a photo's work.
-WEBHOOK_QUEUE = "webhooks"
-#: Each task's hard time limit, by the setting that gives it: media work may download
-#: and hash a 10 GiB video, the rest is quick.
-TIME_LIMITS = {PHOTO_TASK: "TASK_TIME_LIMIT", MEDIA_TASK: "MEDIA_TIME_LIMIT",
-               DELIVER_WEBHOOK_TASK: "TASK_TIME_LIMIT", DELETE_OBJECTS_TASK: "TASK_TIME_LIMIT",
-               SWEEP_TASK: "TASK_TIME_LIMIT"}
 #: The soft limit (SoftTimeLimitExceeded, raised in the task) comes this long before
 #: the hard one (the child is killed), at most a quarter of the limit: time to record
 #: the stopped attempt on its row.
@@ -183,7 +170,7 @@ def time_limits(limit):
 def _check_time_limits(config):
     # A message still unacknowledged after the visibility timeout goes to another
     # worker: a task allowed to run longer would run twice at once.
-    for name in sorted(set(TIME_LIMITS.values())):
+    for name in sorted(set(work.time_limits().values())):
         if not 0 < config[name] < config["CELERY_VISIBILITY_TIMEOUT"]:
             raise RuntimeError(
                 f"setting {name} ({config[name]:g} s) must be above 0 and below "
@@ -221,15 +208,15 @@ def celery_config(config):
         "worker_hijack_root_logger": False,
         # Every task stops within its time limit; a child that has grown past
         # WORKER_MAX_MEMORY_MB (KiB here) is replaced after its task, as a backstop.
-        "task_annotations": {task: time_limits(config[setting]) for task, setting in TIME_LIMITS.items()},
+        "task_annotations": {task: time_limits(config[setting])
+                             for task, setting in work.time_limits().items()},
         "worker_max_memory_per_child": config["WORKER_MAX_MEMORY_MB"] * 1024,
-        # Image work and webhook deliveries on queues of their own: run
-        # `--queues celery,media,webhooks`, or dedicated workers per queue.
-        "task_routes": {MEDIA_TASK: {"queue": MEDIA_QUEUE},
-                        DELIVER_WEBHOOK_TASK: {"queue": WEBHOOK_QUEUE}},
+        # Image work and webhook deliveries on queues of their own (photoservice.work):
+        # each Procfile process consumes its `work.queues(process)`.
+        "task_routes": work.task_routes(),
         "beat_schedule": {
             "sweep-photo-processing": {
-                "task": SWEEP_TASK,
+                "task": work.SWEEP_TASK,
                 "schedule": config["PROCESSING_SWEEP_INTERVAL"],
                 # Sweeps a busy worker never got to are dropped, not run in a burst.
                 "options": {"expires": config["PROCESSING_SWEEP_INTERVAL"]},

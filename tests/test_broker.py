@@ -5,6 +5,7 @@ import redis
 
 from photoservice import queue, settings
 from photoservice.broker import Transport
+from photoservice.work import KINDS
 
 
 def test_redis_urls_use_the_transport_and_others_keep_kombus():
@@ -21,7 +22,7 @@ def test_tasks_are_published_through_one_client(app):
     broker.delete("celery")
     with app.app_context():
         for photo_id in (101, 102, 103):
-            queue.send(queue.PROCESS_PHOTO, photo_id)
+            queue.send(KINDS["metadata"].task, photo_id)
     with celery.pool.acquire(block=True) as connection:
         assert isinstance(connection.transport, Transport)
         publisher = connection.default_channel._publisher
@@ -29,6 +30,6 @@ def test_tasks_are_published_through_one_client(app):
         with connection.default_channel.conn_or_acquire() as client:
             assert client is publisher
     messages = [json.loads(raw) for raw in reversed(broker.lrange("celery", 0, -1))]
-    assert [m["headers"]["task"] for m in messages] == [queue.PROCESS_PHOTO] * 3
+    assert [m["headers"]["task"] for m in messages] == [KINDS["metadata"].task] * 3
     assert [m["headers"]["argsrepr"] for m in messages] == ["[101]", "[102]", "[103]"]
     broker.delete("celery")

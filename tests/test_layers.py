@@ -91,3 +91,33 @@ def test_the_web_process_loads_no_worker_libraries():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          env=env, check=True).stdout
     assert out.strip() == "[]"
+
+
+def lint_imports(root):
+    """Run import-linter on the tree at `root` with the contracts in pyproject.toml."""
+    import subprocess
+    import sys
+
+    command = [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(root), "PATH": ""})
+
+
+def test_packages_depend_one_way():
+    """import-linter's contracts in pyproject.toml: layers, the transport, independence."""
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_the_contracts_catch_a_transport_that_imports_a_domain_package(tmp_path):
+    import shutil
+
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    queue = tmp_path / "photoservice" / "queue.py"
+    queue.write_text(queue.read_text() + "\nfrom .photos import outbox  # noqa\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1
+    assert "The transport and the kinds-of-work table know no domain package BROKEN" in result.stdout

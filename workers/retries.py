@@ -16,11 +16,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
 from redis.exceptions import RedisError
 
+from photoservice.work import rows, time_limits
 from photoservice.database import DATABASE_UNAVAILABLE
 from photoservice.errors import DependencyUnavailable
 from photoservice.geocoding.geocoders import GateBusy, GeocodingUnavailable
 from photoservice.redaction import redact, redacted_error
-from photoservice.settings import TIME_LIMITS
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class RedactedError(Exception):
 def failure_cause(task, error):
     """Why an attempt failed, as a stable phrase for its row; None when retrying cannot help."""
     if stopped_by_time_limit(error):
-        return f"the work took longer than {current_app.config[TIME_LIMITS[task.name]]:g} s"
+        return f"the work took longer than {current_app.config[time_limits()[task.name]]:g} s"
     return next((phrase for kinds, phrase in TRANSIENT if isinstance(error, kinds)), None)
 
 
@@ -73,16 +73,15 @@ def backoff(retries, at_least=None):
 
 @dataclass(frozen=True)
 class Work:
-    """One kind of background work, as its task runs it.
+    """What the task of one kind of work (photoservice.work.KINDS) runs.
 
-    Its subject is a photo id, or for store deletions a list of deletion ids.
+    Its subject is a photo id, or for store deletions a list of deletion ids. The kind's
+    registered rows note a scheduled retry.
     """
 
+    kind: str
     run: Callable  # (subject)
     record_failure: Callable  # (subject, reason)
-    note_retry: Callable  # (subject, countdown)
-    due: Callable  # () -> ids the sweep sends
-    mark_dispatched: Callable  # (ids): the sweep sent them
     finished: Callable = lambda subject: None  # (subject): the work ended, either way
 
 
@@ -119,7 +118,7 @@ def _retry_or_give_up(task, work, subject, error, cause):
         return
     countdown = backoff(task.request.retries, getattr(error, "retry_after", None))
     try:
-        work.note_retry(subject, countdown)
+        rows(work.kind).note_retry(subject, countdown)
     except DATABASE_UNAVAILABLE:
         # The outage that failed the task may stop us noting the retry: retry all
         # the same (at worst the sweep also re-sends it; the task is idempotent).

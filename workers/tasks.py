@@ -1,49 +1,49 @@
-"""Celery tasks: retries and delivery only; the work is in the services they call."""
+"""Celery tasks: retries and delivery only; the work is in the services they call.
+
+Each task's name, queue and time limit come from photoservice.work.KINDS; so does
+the sweep, which sends every kind's work the broker never got (it was down) or
+that was lost (a dead worker).
+"""
 import logging
-from functools import partial
 
 from celery import shared_task
 from flask import current_app
 
+from photoservice import work
 from photoservice.database import DATABASE_UNAVAILABLE, utcnow
-from photoservice.media import services as media
-from photoservice.photos import deletions, lifecycle, outbox
+from photoservice.photos import deletions, events, lifecycle
+from photoservice.processing import media
 from photoservice.processing import services as processing
-from photoservice.queue import (DELETE_STORED_OBJECTS, DELETION_BATCH, DELIVER_WEBHOOK, PROCESS_MEDIA,
-                                PROCESS_PHOTO, enqueue_deliveries)
+from photoservice.queue import enqueue
 from photoservice.redaction import redacted_error
-from photoservice.settings import SWEEP_TASK, TIME_LIMITS
 from photoservice.sweep_lock import sweep_lock
-from photoservice.webhooks import delivery, events
+from photoservice.webhooks import delivery
 from photoservice.webhooks import outbox as webhook_outbox
 from workers.retries import RedactedError, Work, backoff, run_with_retries, stopped_by_time_limit
 
 log = logging.getLogger(__name__)
+KINDS = work.KINDS
 
-METADATA = Work(processing.process_photo, processing.record_failure, processing.note_retry,
-                processing.due_for_dispatch, partial(outbox.mark_dispatched, marker=outbox.METADATA),
+METADATA = Work("metadata", processing.process_photo, processing.record_failure,
                 events.announce_processed)
-MEDIA = Work(media.process_media, media.record_media_failure, media.note_media_retry,
-             media.due_for_media, partial(outbox.mark_dispatched, marker=outbox.MEDIA),
-             events.announce_processed)
+MEDIA = Work("media", media.process_media, media.record_media_failure, events.announce_processed)
 # A store deletion never fails for good: when its tries run out, the sweep sends it again.
-STORE_DELETIONS = Work(deletions.remove_objects, deletions.note_failure, deletions.note_retry,
-                       deletions.due, deletions.mark_dispatched)
+STORE_DELETIONS = Work("store_deletion", deletions.remove_objects, deletions.note_failure)
 
 
-@shared_task(name=PROCESS_PHOTO, bind=True, acks_late=True, max_retries=None)
+@shared_task(name=KINDS["metadata"].task, bind=True, acks_late=True, max_retries=None)
 def process_photo(self, photo_id):
     """Capture date, location and parent job of one photo."""
     run_with_retries(self, METADATA, photo_id)
 
 
-@shared_task(name=PROCESS_MEDIA, bind=True, acks_late=True, max_retries=None)
+@shared_task(name=KINDS["media"].task, bind=True, acks_late=True, max_retries=None)
 def process_media(self, photo_id):
     """Hash, dimensions, file EXIF and derivatives of one uploaded photo (queue `media`)."""
     run_with_retries(self, MEDIA, photo_id)
 
 
-@shared_task(name=DELIVER_WEBHOOK, bind=True, acks_late=True, max_retries=None)
+@shared_task(name=KINDS["delivery"].task, bind=True, acks_late=True, max_retries=None)
 def deliver_webhook(self, delivery_id):
     """One attempt at one webhook delivery (queue `webhooks`); the row holds its schedule.
 
@@ -55,7 +55,7 @@ def deliver_webhook(self, delivery_id):
         wait = delivery.attempt(delivery_id)
     except Exception as error:
         if stopped_by_time_limit(error):
-            limit = current_app.config[TIME_LIMITS[self.name]]
+            limit = current_app.config[work.time_limits()[self.name]]
             log.warning("webhook delivery %s: the attempt took longer than %g s", delivery_id, limit)
             webhook_outbox.note_stopped_attempt(delivery_id, started,
                                                 f"The attempt took longer than {limit:g} s.")
@@ -65,16 +65,16 @@ def deliver_webhook(self, delivery_id):
                              countdown=backoff(self.request.retries))
         raise
     if wait is not None:
-        enqueue_deliveries([delivery_id], countdown=wait)
+        enqueue("delivery", [delivery_id], countdown=wait)
 
 
-@shared_task(name=DELETE_STORED_OBJECTS, bind=True, acks_late=True, max_retries=None)
+@shared_task(name=KINDS["store_deletion"].task, bind=True, acks_late=True, max_retries=None)
 def delete_stored_objects(self, deletion_ids):
     """Remove deleted photos' objects from the store (store_deletions rows, by id)."""
     run_with_retries(self, STORE_DELETIONS, deletion_ids)
 
 
-@shared_task(name=SWEEP_TASK, acks_late=True, ignore_result=True)
+@shared_task(name=work.SWEEP_TASK, acks_late=True, ignore_result=True)
 def sweep_processing():
     """Purge abandoned uploads, then send work the broker never got (it was down) or
     that was lost (a dead worker), webhook deliveries that are due, and
@@ -91,25 +91,15 @@ def _sweep():
     purged = lifecycle.purge_abandoned()
     if purged:
         log.info("purged %d pending photos", purged)
-    for task, work in ((process_photo, METADATA), (process_media, MEDIA)):
-        photo_ids = work.due()
-        for photo_id in photo_ids:
-            task.apply_async(args=[photo_id])
-        work.mark_dispatched(photo_ids)
-        if photo_ids:
-            log.info("swept %d photos into %s", len(photo_ids), task.name)
-    deletion_ids = STORE_DELETIONS.due()
-    for start in range(0, len(deletion_ids), DELETION_BATCH):
-        delete_stored_objects.apply_async(args=[deletion_ids[start:start + DELETION_BATCH]])
-    STORE_DELETIONS.mark_dispatched(deletion_ids)
-    if deletion_ids:
-        log.info("swept %d store deletions into %s", len(deletion_ids), DELETE_STORED_OBJECTS)
-    delivery_ids = webhook_outbox.due_deliveries()
-    for delivery_id in delivery_ids:
-        deliver_webhook.apply_async(args=[delivery_id])
-    webhook_outbox.mark_dispatched(delivery_ids)
-    if delivery_ids:
-        log.info("swept %d webhook deliveries", len(delivery_ids))
+    tasks = current_app.extensions["celery"].tasks
+    for kind in KINDS.values():
+        rows = work.rows(kind.name)
+        ids = rows.due()
+        for subject, _ in work.batches(kind, ids):
+            tasks[kind.task].apply_async(args=[subject])
+        rows.mark_dispatched(ids)
+        if ids:
+            log.info("swept %s work: %d sent to %s", kind.name, len(ids), kind.task)
     announced = events.announce_unannounced()
     if announced:
         log.info("announced photo.processed for %d photos a worker left unannounced", len(announced))

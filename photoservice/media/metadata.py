@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from photoservice.processing.gps import UnparseableLocation, coordinates_from_exif
+from photoservice.media.gps import UnparseableLocation, coordinates_from_exif
 
 from .exif import (BLOCK_TOO_LARGE, DATETIME_ORIGINAL, GPS_LATITUDE, GPS_LATITUDE_REF,
                    GPS_LONGITUDE, GPS_LONGITUDE_REF, MAX_BLOCK_BYTES, OFFSET_TIME_ORIGINAL,

@@ -2,7 +2,7 @@
 (and a finalized photo's upload object, its bytes now the original).
 
 `schedule` writes one row per object in the transaction that deletes the photo;
-after commit `queue.enqueue_store_deletions` hands the row ids to the task
+after commit `queue.enqueue("store_deletion", ids)` hands the row ids to the task
 `workers.tasks.delete_stored_objects`, which calls `remove_objects`. A store
 outage only delays the removal: the task retries with backoff, and the periodic
 sweep sends again the rows never handed to the broker, or handed over long ago,
@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, insert, or_, select, update
 
-from .. import storage
+from .. import storage, work
 from ..database import execute, utcnow
 from ..extensions import db
 from .models import StoreDeletion
@@ -145,3 +145,7 @@ def _set_dispatched(deletion_ids, when):
         db.session.execute(update(StoreDeletion).where(StoreDeletion.id.in_(deletion_ids))
                            .values(dispatched_at=when))
         db.session.commit()
+
+
+work.register("store_deletion", due=due, mark_dispatched=mark_dispatched,
+              mark_undispatched=mark_undispatched, note_retry=note_retry)

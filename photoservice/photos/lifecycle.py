@@ -47,7 +47,7 @@ def update_photo(caller, photo_id, changes):
         db.session.flush()
         deliveries = events.photo_updated(photo)
     db.session.commit()
-    queue.enqueue_deliveries(deliveries)
+    queue.enqueue("delivery", deliveries)
     return columns_of(photo)
 
 
@@ -92,6 +92,6 @@ def _remove(*conditions):
     due_now = deletions.schedule(photos)
     deliveries = [delivery for photo in photos for delivery in events.photo_deleted(photo)]
     db.session.commit()
-    queue.enqueue_store_deletions(due_now)
-    queue.enqueue_deliveries(deliveries)
+    queue.enqueue("store_deletion", due_now)
+    queue.enqueue("delivery", deliveries)
     return len(photos)

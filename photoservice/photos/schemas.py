@@ -5,7 +5,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..serialization import FastDumpSchema
-from ..web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text
+from ..web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text, sent_in_full
 from .representation import PhotoRecordSchema
 
 # The earliest and latest capture times accepted, in Unix milliseconds. The lower
@@ -92,13 +92,6 @@ class PhotoUpdateSchema(ma.Schema.from_dict({name: _as_update_field(name) for na
             if name in data and data[name] is None:
                 data[name] = []
         return normalised(data)
-
-
-def sent_in_full(schema_class):
-    """Document every field of a response schema as required: each is sent, null if unknown."""
-    for field in schema_class._declared_fields.values():
-        field.required = True
-    return schema_class
 
 
 class UploadPolicySchema(FastDumpSchema):

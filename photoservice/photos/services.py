@@ -44,7 +44,7 @@ def create_photo(caller, data):
         photo = _insert_unless_exists(values, references)
         if photo is not None:
             db.session.commit()
-            queue.enqueue_photo(photo["id"])
+            queue.enqueue("metadata", [photo["id"]])
             return photo, True
         if references:  # refused: say which reference is wrong, if one is
             resolve_job(caller.company_id, references)
@@ -145,9 +145,9 @@ def finalize_upload(caller, photo_id):
     removals = deletions.schedule_upload_removal(photo)
     deliveries = events.photo_uploaded(photo)
     db.session.commit()
-    queue.enqueue_store_deletions(removals)
-    queue.enqueue_media(photo.id)
-    queue.enqueue_deliveries(deliveries)
+    queue.enqueue("store_deletion", removals)
+    queue.enqueue("media", [photo.id])
+    queue.enqueue("delivery", deliveries)
     return columns_of(photo)
 
 

@@ -4,10 +4,9 @@ Called by the Celery tasks in `workers.tasks`, and directly by tests. Every
 function takes ids, re-reads the row and is safe to run twice.
 """
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-from flask import current_app
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..database import execute, utcnow
@@ -16,22 +15,14 @@ from ..geocoding.cache import MISS
 from ..geocoding.geocoders import GeocodingRefused
 from ..geocoding.reverse import cached_place, geocode_miss
 from ..jobs.queries import job_of
-from ..photos import outbox
 from ..photos.models import CapturedAtSource, Photo, ProcessingStatus
 from ..redaction import redacted_error
-from .gps import UnparseableLocation, coordinates_from_exif
+from ..media.gps import UnparseableLocation, coordinates_from_exif
 
 log = logging.getLogger(__name__)
 
-UNFINISHED = (ProcessingStatus.QUEUED.value, ProcessingStatus.PROCESSING.value)
 #: Stable texts for the row; the geocoder's own words (which quote the point) go to the log.
 GEOCODING_REFUSED = "Reverse geocoding refused: the geocoder turned the request down."
-
-
-def attempts_exhausted(attempts):
-    """The failure of work tried `attempts` times that never ended (its worker was
-    stopped, by its time limit or otherwise, each time)."""
-    return f"Gave up after {attempts} attempts: none of them finished."
 
 
 def capture_time(exif):
@@ -114,31 +105,4 @@ def record_failure(photo_id, reason):
         photo.processing_error = reason[:2000]
         db.session.commit()
     return photo
-
-
-def note_retry(photo_id, countdown):
-    """A retry is scheduled: keep the sweeper from re-sending it meanwhile."""
-    outbox.hold_for_retry(photo_id, countdown, outbox.METADATA)
-
-
-def due_for_dispatch(limit=500):
-    """Ids of unfinished photos never handed to the broker, or handed over long ago.
-
-    Photos whose work was tried PROCESSING_MAX_ATTEMPTS times are failed instead.
-    """
-    config = current_app.config
-    exhausted = (Photo.processing_status.in_(UNFINISHED)
-                 & (Photo.processing_attempts >= config["PROCESSING_MAX_ATTEMPTS"]))
-    db.session.execute(update(Photo).where(exhausted).values(
-        processing_status=ProcessingStatus.FAILED.value,
-        processing_error=attempts_exhausted(config["PROCESSING_MAX_ATTEMPTS"])))
-    stale = utcnow() - timedelta(seconds=config["PROCESSING_REDISPATCH_AFTER"])
-    ids = db.session.execute(
-        select(Photo.id)
-        .where(Photo.processing_status.in_(UNFINISHED),
-               or_(Photo.dispatched_at.is_(None), Photo.dispatched_at < stale))
-        .order_by(Photo.id).limit(limit)
-    ).scalars().all()
-    db.session.commit()
-    return ids
 

@@ -110,3 +110,10 @@ def _check_text(text):
     problem = storable_text_error(text)
     if problem:
         raise ma.ValidationError(f"text {problem}")
+
+
+def sent_in_full(schema_class):
+    """Document every field of a response schema as required: each is sent, null if unknown."""
+    for field in schema_class._declared_fields.values():
+        field.required = True
+    return schema_class

@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
+from .. import work
 from ..database import utcnow
 from ..extensions import db
 from .models import DeliveryStatus, WebhookDelivery
@@ -86,3 +87,7 @@ def delete_old_deliveries(batch=RETENTION_BATCH, statements=RETENTION_STATEMENTS
         if count < batch:
             break
     return deleted
+
+
+work.register("delivery", due=due_deliveries, mark_dispatched=mark_dispatched,
+              mark_undispatched=mark_undispatched)

@@ -5,8 +5,7 @@ from urllib.parse import urlsplit
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..photos.schemas import sent_in_full
-from ..web.fields import WHITESPACE, Text
+from ..web.fields import WHITESPACE, Text, sent_in_full
 from .models import EVENT_TYPES, DeliveryStatus
 
 URL_MAX_LENGTH = 2048

@@ -131,5 +131,5 @@ def redeliver(caller, endpoint_id, delivery_id):
     delivery.next_attempt_at = delivery.dispatched_at = now
     delivery.last_attempt_at = delivery.delivered_at = None
     db.session.commit()
-    queue.enqueue_deliveries([delivery.id])
+    queue.enqueue("delivery", [delivery.id])
     return columns_of(delivery)

@@ -1,4 +1,5 @@
-"""media.services against the real parts: the file in SeaweedFS, the row in PostgreSQL.
+"""The media work (processing.media) against the real parts: the file in SeaweedFS,
+the row in PostgreSQL.
 
 Each test uploads a file through the presigned POST as a phone would, finalizes
 it, then runs the media work directly (the worker tests run it through Celery).
@@ -12,7 +13,7 @@ from PIL import Image
 
 from photoservice import storage
 from photoservice.extensions import db
-from photoservice.media import services as media
+from photoservice.processing import media
 from photoservice.photos.models import Photo
 from photoservice.photos.representation import photo_record
 from tests.media.hostile import hostile
@@ -181,9 +182,9 @@ def test_the_sweep_finds_media_work_the_broker_never_got(app, uploaded, monkeypa
     from photoservice.photos import outbox
     photo_id = uploaded(jpeg(64, 48))
     with app.app_context():
-        assert media.due_for_media() == []  # handed over at finalize
-        outbox.mark_undispatched(photo_id, outbox.MEDIA)
-        assert media.due_for_media() == [photo_id]
+        assert outbox.due_for_media() == []  # handed over at finalize
+        outbox.mark_undispatched([photo_id], outbox.MEDIA)
+        assert outbox.due_for_media() == [photo_id]
         monkeypatch.setitem(app.config, "PROCESSING_MAX_ATTEMPTS", 1)
         media.process_media(photo_id)
     assert load_photo(app, photo_id).media_status == "processed"

@@ -5,6 +5,7 @@ import pytest
 
 from photoservice import queue
 from photoservice.photos.models import REFERENCES
+from photoservice.work import KINDS
 
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*_[0-9a-f]{8}\.[a-z0-9]+$")
 
@@ -222,7 +223,7 @@ def test_new_photo_is_enqueued_after_commit(app, as_user, monkeypatch):
     from photoservice.photos.models import Photo
     seen = []
 
-    def send(task_name, photo_id):
+    def send(task_name, photo_id, countdown=None):
         # Another session must already see the row: the hand-off follows the commit.
         with db.engine.connect() as connection:
             seen.append((task_name, connection.execute(
@@ -231,4 +232,4 @@ def test_new_photo_is_enqueued_after_commit(app, as_user, monkeypatch):
     monkeypatch.setattr(queue, "send", send)
     photo = as_user("owner").create(client_id="announce")
     as_user("owner").create(status=200, client_id="announce")
-    assert seen == [(queue.PROCESS_PHOTO, photo["id"])]
+    assert seen == [(KINDS["metadata"].task, photo["id"])]

@@ -7,10 +7,11 @@ from sqlalchemy import update
 from photoservice import queue
 from photoservice.database import utcnow
 from photoservice.extensions import db
-from photoservice.media import services as media
+from photoservice.processing import media
 from photoservice.photos import deletions, events
 from photoservice.photos.models import StoreDeletion
 from photoservice.photos.object_keys import stored_keys
+from photoservice.work import KINDS
 from tests.media.images import jpeg
 from tests.support import (in_another_thread, in_store, load_photo, run_due_deletions, store_deletions,
                            upload)
@@ -71,12 +72,12 @@ def test_the_objects_are_scheduled_in_the_same_transaction_and_queued_after_it(
     crew = as_user("crew")
     photo, keys = processed(crew)
     sent = []
-    monkeypatch.setattr(queue, "send", lambda task, ids: sent.append(
+    monkeypatch.setattr(queue, "send", lambda task, ids, countdown=None: sent.append(
         (task, ids, load_photo(app, photo["id"]) is None, [row.id for row in store_deletions(app)])))
     assert crew.delete(photo["id"]).status_code == 204
     # One task, sent once the photo was gone and the rows were committed.
     [(task, ids, photo_gone, committed)] = sent
-    assert task == queue.DELETE_STORED_OBJECTS and photo_gone and set(ids) <= set(committed)
+    assert task == KINDS["store_deletion"].task and photo_gone and set(ids) <= set(committed)
     assert sorted(row.key for row in store_deletions(app) if row.id in ids) == sorted(keys)
     assert all(in_store(app, key) for key in keys[1:])  # the request never touched the store
 

@@ -3,6 +3,7 @@ import pytest
 
 from photoservice import storage
 from photoservice.database import utcnow
+from photoservice.work import KINDS
 from tests.media.images import html_as_jpeg, jpeg, mp4_head, png, quicktime_head
 from tests.support import load_photo, store_deletions, upload
 
@@ -42,8 +43,8 @@ def test_finalize_queues_its_work_after_commit(app, as_user, monkeypatch):
     crew.finalize(photo["id"])  # a repeat queues nothing more
     [removal] = [row for row in store_deletions(app) if row.due_at <= utcnow()]
     assert removal.key == photo["key"]  # the upload object: its bytes are the original now
-    assert sent == [(queue.DELETE_STORED_OBJECTS, ([removal.id],), "uploaded"),
-                    (queue.PROCESS_MEDIA, (photo["id"],), "uploaded")]
+    assert sent == [(KINDS["store_deletion"].task, ([removal.id],), "uploaded"),
+                    (KINDS["media"].task, (photo["id"],), "uploaded")]
 
 
 @pytest.mark.parametrize("content, is_video, content_type", [

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from photoservice import storage
 from photoservice.database import utcnow
 from photoservice.extensions import db
-from photoservice.media import services as media
+from photoservice.processing import media
 from photoservice.photos import deletions, lifecycle
 from photoservice.photos.models import Photo, StoreDeletion
 from photoservice.photos.object_keys import original_key

@@ -10,6 +10,7 @@ import redis
 
 import photoservice.geocoding.geocoders as geocoding
 
+from photoservice import work
 from photoservice.extensions import db
 from photoservice.photos.models import MediaStatus, Photo, ProcessingStatus
 
@@ -19,7 +20,7 @@ DONE = (ProcessingStatus.PROCESSED.value, ProcessingStatus.FAILED.value)
 # Media work is done, failed, or not due (the photo was never uploaded).
 MEDIA_DONE = (MediaStatus.PROCESSED.value, MediaStatus.FAILED.value, MediaStatus.WAITING_UPLOAD.value)
 #: Every queue: one worker does all the work unless a test splits it.
-ALL_QUEUES = "celery,media,webhooks"
+ALL_QUEUES = ",".join(work.queues(process) for process in work.processes())
 
 
 class Worker:

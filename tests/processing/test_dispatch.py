@@ -75,7 +75,7 @@ def test_due_for_dispatch_picks_undispatched_and_stale_work(app, make_photo, mon
     exhausted = make_photo(dispatched_at=None, processing_attempts=3)
 
     with app.app_context():
-        due = services.due_for_dispatch()
+        due = outbox.due_for_dispatch()
 
     assert due == [never_sent, stale]
     after = load_photo(app, exhausted)
@@ -89,14 +89,14 @@ def test_due_for_dispatch_picks_undispatched_and_stale_work(app, make_photo, mon
 def test_due_for_dispatch_respects_the_limit(app, make_photo):
     ids = [make_photo(dispatched_at=None) for _ in range(3)]
     with app.app_context():
-        assert services.due_for_dispatch(limit=2) == ids[:2]
+        assert outbox.due_for_dispatch(limit=2) == ids[:2]
 
 
 def test_mark_dispatched_takes_photos_out_of_the_sweep(app, make_photo):
     ids = [make_photo(dispatched_at=None) for _ in range(2)]
     with app.app_context():
         outbox.mark_dispatched(ids)
-        assert services.due_for_dispatch() == []
+        assert outbox.due_for_dispatch() == []
     for photo_id in ids:
         assert abs(load_photo(app, photo_id).dispatched_at - utcnow()) < timedelta(minutes=1)
 
@@ -105,19 +105,19 @@ def test_mark_undispatched_leaves_the_photo_for_the_next_sweep(app, as_user):
     photo = as_user("owner").create()  # handed to the broker at create
     assert load_photo(app, photo["id"]).dispatched_at is not None
     with app.app_context():
-        assert services.due_for_dispatch() == []
-        outbox.mark_undispatched(photo["id"])
+        assert outbox.due_for_dispatch() == []
+        outbox.mark_undispatched([photo["id"]])
         assert load_photo(app, photo["id"]).dispatched_at is None
-        assert services.due_for_dispatch() == [photo["id"]]
+        assert outbox.due_for_dispatch() == [photo["id"]]
 
 
 def test_note_retry_holds_the_sweep_until_the_retry_is_due(app, make_photo, monkeypatch):
     monkeypatch.setitem(app.config, "PROCESSING_REDISPATCH_AFTER", 600)
     photo_id = make_photo(dispatched_at=utcnow() - timedelta(hours=1))
     with app.app_context():
-        assert services.due_for_dispatch() == [photo_id]
-        services.note_retry(photo_id, 120)
-        assert services.due_for_dispatch() == []
+        assert outbox.due_for_dispatch() == [photo_id]
+        outbox.hold_for_retry(photo_id, 120)
+        assert outbox.due_for_dispatch() == []
     expected = utcnow() + timedelta(seconds=120)
     assert abs(load_photo(app, photo_id).dispatched_at - expected) < timedelta(seconds=30)
 

@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from photoservice.extensions import db
 from photoservice.photos.models import MediaStatus, Photo
-from photoservice.settings import MEDIA_TASK, PHOTO_TASK
+from photoservice.work import KINDS
 from photoservice.sweep_lock import SWEEP_LOCK_KEY, sweep_lock
 from tests.processing.test_worker import NEW_YORK_EXIF
 from tests.support import load_photo
@@ -81,7 +81,7 @@ def test_two_beats_and_two_workers_send_each_piece_of_work_once(app, company, st
     assert all("Sending due task sweep-photo-processing" in log for log in logs)  # both beats sweep
     # Sweep messages that waited behind the work expired and were dropped, not run in a burst.
     assert any("Discarding revoked task: workers.tasks.sweep_processing" in log for log in logs)
-    for task in (PHOTO_TASK, MEDIA_TASK):
+    for task in (KINDS["metadata"].task, KINDS["media"].task):
         sent = sum(len(re.findall(rf"Task {re.escape(task)}\[[^]]+\] received", log)) for log in logs)
         assert sent == len(ids), task
     assert {p.processing_attempts for p in photos} == {1}

@@ -51,7 +51,7 @@ def test_a_task_killed_at_its_hard_limit_is_sent_again_by_the_sweep(
     first, second = (request[0] for request in nominatim_stub.requests)
     # Not redelivered at once: the sweep sent it again once its marker was stale.
     assert second - first >= 5 - 0.5
-    assert b"swept 1 photos into workers.tasks.process_photo" in worker.log_path.read_bytes()
+    assert b"swept metadata work: 1 sent to workers.tasks.process_photo" in worker.log_path.read_bytes()
 
 
 def test_messages_leave_the_limits_to_the_worker(app, make_photo, redis_server):
@@ -61,6 +61,6 @@ def test_messages_leave_the_limits_to_the_worker(app, make_photo, redis_server):
     client = redis.Redis.from_url(redis_server.url)
     client.delete("celery")
     with app.app_context():
-        queue.enqueue_photo(make_photo())
+        queue.enqueue("metadata", [make_photo()])
     [message] = client.lrange("celery", 0, -1)
     assert json.loads(message)["headers"]["timelimit"] == [None, None]

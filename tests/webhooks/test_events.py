@@ -6,7 +6,8 @@ from sqlalchemy import update
 
 from photoservice.extensions import db
 from photoservice.photos.models import Photo
-from photoservice.webhooks import events, outbox
+from photoservice.photos import events
+from photoservice.webhooks import outbox
 from photoservice.webhooks.models import WebhookDelivery
 from tests.support import JPEG_STUB, upload
 
@@ -129,7 +130,7 @@ def test_emit_is_part_of_the_callers_transaction(app, company, make_photo, regis
     photo_id = make_photo()
     with app.app_context():
         photo = db.session.get(Photo, photo_id)
-        assert len(events.emit(company["id"], "photo.updated", photo)) == 1
+        assert len(events.emit(photo, "photo.updated")) == 1
         db.session.rollback()  # the change failed: no event either
         assert db.session.execute(db.select(WebhookDelivery)).scalars().all() == []
 
@@ -138,7 +139,9 @@ def test_a_change_and_a_deletion_are_announced_with_the_photo(app, owner, regist
     from photoservice import queue
     register(URL, ["photo.updated", "photo.deleted"])
     sent = []
-    monkeypatch.setattr(queue, "enqueue_deliveries", lambda ids, countdown=None: sent.extend(ids))
+    enqueue = queue.enqueue
+    monkeypatch.setattr(queue, "enqueue", lambda kind, ids, countdown=None: sent.extend(ids)
+                        if kind == "delivery" else enqueue(kind, ids, countdown))
     photo = owner.upload_and_finalize(name="Ridge")
     response = owner.client.patch(f"/light/photos/{photo['id']}/", headers=owner.headers,
                                   json={"name": "Ridge cap", "tags": ["hail"]})

@@ -1,43 +1,18 @@
 """Hanging receivers never delay photo work: deliveries run in worker processes of their
-own (the Procfile's `webhooks`), so while every one of them waits on a receiver that
-never finishes, another company's photo is processed at once; and each of those
-attempts still ends at WEBHOOK_TIMEOUT, in the Celery prefork child."""
-import re
+own (the Procfile's `webhooks`; tests/test_work.py holds the Procfiles to the table),
+so while every one of them waits on a receiver that never finishes, another company's
+photo is processed at once; and each of those attempts still ends at WEBHOOK_TIMEOUT,
+in the Celery prefork child."""
 import time
 from datetime import timedelta
-from pathlib import Path
 
-from photoservice.settings import celery_config, from_environ
 from tests.media.images import jpeg
 from tests.support import upload
 
-ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 15  # the default
 WORKER = {"WEBHOOK_ALLOW_PRIVATE": "1", "WEBHOOK_TIMEOUT": str(TIMEOUT)}
 #: How long another photo's work may take while the receivers hang (a few tasks).
 PROMPT = 10
-
-
-def procfile_queues(name):
-    """{process: set of queues} of the Celery workers a Procfile runs."""
-    found = {}
-    for line in (ROOT / name).read_text().splitlines():
-        process, _, command = line.partition(":")
-        queues = re.search(r" worker .*--queues (\S+)", command)
-        if queues:
-            found[process] = set(queues.group(1).split(","))
-    return found
-
-
-def test_the_procfiles_give_deliveries_processes_of_their_own():
-    routes = celery_config(from_environ({"REDIS_URL": "redis://r.example:6379/0"}))["task_routes"]
-    every_queue = {"celery"} | {route["queue"] for route in routes.values()}
-    for name in ("Procfile", "Procfile.dev"):
-        queues = procfile_queues(name)
-        assert queues == {"worker": {"celery", "media"}, "webhooks": {"webhooks"}}, name
-        assert set().union(*queues.values()) == every_queue, name
-    dev_processes = re.search(r"^DEV_PROCESSES := (.*)$", (ROOT / "Makefile").read_text(), re.M)
-    assert {"worker", "webhooks"} <= set(dev_processes.group(1).split())
 
 
 def finalize_photo(caller, name):

@@ -8,13 +8,14 @@ and what its EXIF says where the client said nothing), then, when the file
 gave the only location, its place through the shared geocoding cache and gate;
 only then is the media work `processed`. A retry after a geocoder outage
 repeats only the second step (`sha256` set means the file was read).
+
+It sits in `processing`, above both `photos` (the row) and `media` (what a file
+says, knowing nothing of photos), so neither of those imports the other.
 """
 import logging
 import tempfile
-from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import queue, storage
@@ -22,13 +23,14 @@ from ..database import utcnow
 from ..extensions import db
 from ..geocoding.geocoders import GeocodingRefused
 from ..geocoding.reverse import reverse_geocode
-from ..photos import deletions, outbox
+from ..media.gps import UnparseableLocation, coordinates_from_exif
+from ..media.images import MediaRefused, analyse_image
+from ..photos import deletions
 from ..photos.models import CapturedAtSource, MediaStatus, Photo
 from ..photos.object_keys import derivative_key, served_key, stored_keys
-from ..processing.gps import UnparseableLocation, coordinates_from_exif
-from ..processing.services import GEOCODING_REFUSED, attempts_exhausted
+from ..photos.outbox import attempts_exhausted
 from ..redaction import redacted_error
-from .images import MediaRefused, analyse_image
+from .services import GEOCODING_REFUSED
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ def process_media(photo_id):
         db.session.rollback()
         deletion_ids = deletions.schedule_keys(keys)
         db.session.commit()
-        queue.enqueue_store_deletions(deletion_ids)
+        queue.enqueue("store_deletion", deletion_ids)
         return None
 
 
@@ -142,28 +144,3 @@ def record_media_failure(photo_id, reason, sha256=None):
         db.session.commit()
     return photo
 
-
-def note_media_retry(photo_id, countdown):
-    """A retry is scheduled: keep the sweeper from re-sending it meanwhile."""
-    outbox.hold_for_retry(photo_id, countdown, outbox.MEDIA)
-
-
-def due_for_media(limit=500):
-    """Ids of queued media work never handed to the broker, or handed over long ago.
-
-    Photos whose media work was tried PROCESSING_MAX_ATTEMPTS times are failed instead.
-    """
-    config = current_app.config
-    queued = Photo.media_status == MediaStatus.QUEUED.value
-    db.session.execute(update(Photo).where(
-        queued, Photo.media_attempts >= config["PROCESSING_MAX_ATTEMPTS"]).values(
-        media_status=MediaStatus.FAILED.value,
-        media_error=attempts_exhausted(config["PROCESSING_MAX_ATTEMPTS"])))
-    stale = utcnow() - timedelta(seconds=config["PROCESSING_REDISPATCH_AFTER"])
-    ids = db.session.execute(
-        select(Photo.id)
-        .where(queued, or_(Photo.media_dispatched_at.is_(None), Photo.media_dispatched_at < stale))
-        .order_by(Photo.id).limit(limit)
-    ).scalars().all()
-    db.session.commit()
-    return ids

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from photoservice.processing.gps import UnparseableLocation, coordinates_from_exif
+from photoservice.media.gps import UnparseableLocation, coordinates_from_exif
 
 # 40°48'55.56" N, 73°58'10.92" W, worked out by hand.
 LAT = 40.8154333
