@@ -7,10 +7,14 @@ integer one). `FastDumpSchema.dump` plans the walk once per schema instance: for
 each field, where its value is read and how it is converted, with the common
 already-right cases (str for String, int for Integer, float for Float, bool for
 Boolean, None for any field) passed through, and every other value handed to
-the field's own `_serialize`. Values are read by marshmallow's rule (item, then
-attribute). A schema with dump hooks, a custom accessor or dotted attributes is
-dumped by marshmallow itself; `tests/test_serialization.py` holds both to the
-same output.
+the field's own `_serialize`.
+
+It reads dicts only, the one shape responses are built as (each resource's
+presenter makes them from the stored row): a value is the dict's item, or
+missing. Anything else, and a schema with dump hooks, a custom accessor, dotted
+attributes or a field named like a dict method (marshmallow would read the
+method when the item is absent), is dumped by marshmallow itself;
+`tests/test_serialization.py` holds both to the same output.
 """
 import marshmallow as ma
 from marshmallow import fields, missing
@@ -18,16 +22,6 @@ from marshmallow import fields, missing
 #: Field types whose values of exactly these Python types serialize to themselves.
 _PASSED_THROUGH = ((fields.String, str), (fields.Integer, int), (fields.Float, float),
                    (fields.Boolean, bool))
-
-
-def _value(obj, key):
-    """What marshmallow's default accessor reads for an undotted `key`."""
-    if hasattr(obj, "__getitem__"):
-        try:
-            return obj[key]
-        except (KeyError, IndexError, TypeError, AttributeError):
-            pass
-    return getattr(obj, key, missing)
 
 
 def _converter(field, name):
@@ -51,7 +45,8 @@ def _converter(field, name):
 
 
 def plan(schema):
-    """obj -> dict, as `schema.dump(obj)` (one object); None if the schema needs marshmallow."""
+    """obj -> dict, as `schema.dump(obj)` (one object; a dict is read by the plan, anything
+    else by marshmallow); None if the schema needs marshmallow."""
     cached = schema.__dict__.get("_dump_plan", missing)
     if cached is not missing:
         return cached
@@ -60,21 +55,20 @@ def plan(schema):
     steps = []
     for name, field in schema.dump_fields.items():
         attribute = field.attribute or name
-        if "." in attribute or not field._CHECK_ATTRIBUTE:
+        if "." in attribute or not field._CHECK_ATTRIBUTE or hasattr(dict, attribute):
             steps = None
             break
         key = field.data_key if field.data_key is not None else name
         steps.append((key, attribute, _converter(field, name), field.dump_default))
     dump = None
     if steps is not None and not hooked and not custom_accessor:
-        # A dict's item, or `missing`: marshmallow's rule, unless a name is also a dict method.
-        plain_items = not any(hasattr(dict, attribute) for _, attribute, _, _ in steps)
-
         def dump(obj):
+            if type(obj) is not dict:
+                return ma.Schema.dump(schema, obj, many=False)
             out = {}
-            get = obj.get if plain_items and type(obj) is dict else None
+            get = obj.get
             for key, attribute, convert, default in steps:
-                value = get(attribute, missing) if get else _value(obj, attribute)
+                value = get(attribute, missing)
                 if value is missing:
                     if default is missing:
                         continue
