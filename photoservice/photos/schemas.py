@@ -4,6 +4,7 @@ import copy
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..derivatives import DERIVATIVES
 from ..serialization import FastDumpSchema
 from ..web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text, sent_in_full
 from .representation import PhotoRecordSchema
@@ -107,10 +108,15 @@ class VariantSchema(FastDumpSchema):
     height = fields.Integer()
 
 
+def _variant_fields():
+    """One field per size of the derivatives table, in its order."""
+    return {name: fields.Nested(VariantSchema, metadata={"description": f"JPEG fitting {longest}×{longest}."})
+            for name, longest in DERIVATIVES.items()}
+
+
 @sent_in_full
-class VariantsSchema(FastDumpSchema):
-    thumbnail = fields.Nested(VariantSchema, metadata={"description": "JPEG fitting 400×400."})
-    web = fields.Nested(VariantSchema, metadata={"description": "JPEG fitting 1600×1600."})
+class VariantsSchema(FastDumpSchema.from_dict(_variant_fields())):
+    """A link and the size of each derivative (photoservice/derivatives.py)."""
 
 
 @sent_in_full
