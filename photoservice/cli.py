@@ -1,4 +1,5 @@
-"""Operator commands: `flask --app wsgi <command>`. Each prints one JSON object."""
+"""Operator commands: `flask --app wsgi <command>`. Each prints one JSON object
+(on stdout; a long command's progress goes to stderr)."""
 import json
 
 import click
@@ -6,9 +7,12 @@ import click
 from .accounts.api_keys import issue_key, revoke_key
 from .accounts.models import Company, Role, User
 from .accounts.services import create_company, create_user
+from .database import MAX_ID
 from .demo import seed_demo
 from .extensions import db
 from .jobs import services as jobs
+from .photos.models import Photo
+from .photos.rebuild import BATCH, requeue_media
 
 
 def _emit(obj):
@@ -101,8 +105,28 @@ def _or_fail(create, *args):
         raise click.BadParameter(str(error)) from None
 
 
+@click.command("rebuild-media")
+@click.option("--company", "company_id", type=click.IntRange(1, MAX_ID), help="Only this company's photos.")
+@click.option("--photo", "photo_id", type=click.IntRange(1, MAX_ID), help="Only this photo.")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=BATCH, show_default=True,
+              help="Photos per transaction.")
+def rebuild_media_command(company_id, photo_id, batch):
+    """Queue media work again for uploaded photos, so each gets the derivatives of the
+    current table; a line per batch on stderr. Safe to run again."""
+    if company_id is not None:
+        _require(Company, company_id, "company")
+    if photo_id is not None:
+        _require(Photo, photo_id, "photo")
+    requeued = 0
+    for done in requeue_media(company_id, photo_id, batch):
+        requeued += done.requeued
+        click.echo(f"rebuild-media: {requeued} photos re-queued, up to photo id {done.last_id}",
+                   err=True)
+    _emit({"requeued": requeued, "company": company_id, "photo": photo_id})
+
+
 def register_commands(app):
     for command in (seed_demo_command, create_company_command, create_user_command,
                     create_api_key_command, revoke_api_key_command, create_job_command,
-                    create_inspection_command, create_line_item_command):
+                    create_inspection_command, create_line_item_command, rebuild_media_command):
         app.cli.add_command(command)

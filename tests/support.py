@@ -1,4 +1,5 @@
 """Helpers and constants shared by the tests."""
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -115,3 +116,18 @@ def run_due_deletions(app):
         due_ids = db.session.execute(db.select(StoreDeletion.id).where(
             StoreDeletion.due_at <= utcnow())).scalars().all()
         return deletions.remove_objects(due_ids)
+
+
+def finished_photo(app, company, media_status="processed", **values):
+    """Insert an uploaded photo of `company` whose media work has ended, as that work
+    leaves it (a hash, a size, a variant); returns its id."""
+    key = f"ridge_{secrets.token_hex(4)}.jpg"
+    values = {"name": "Ridge", "status": "uploaded", "media_status": media_status,
+              "media_attempts": 2, "sha256": "ab" * 32, "width": 800, "height": 600,
+              "variants": {"web": {"key": f"{key}.web.jpg", "width": 800, "height": 600}},
+              **values}
+    with app.app_context():
+        photo = Photo(company_id=company["id"], created_by=company["users"][0]["id"], key=key, **values)
+        db.session.add(photo)
+        db.session.commit()
+        return photo.id

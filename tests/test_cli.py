@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import finished_photo, load_photo
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
 LINE_ITEMS = ["job_inspection_line_item", "estimate_line_item", "supplemental_line_item",
@@ -21,7 +23,7 @@ PHOTOS = "/light/photos/"
 @pytest.fixture
 def cli(app, database_url):
     """`cli("create-job", "--company", 1, "Roof")` → the finished process (text output)."""
-    env = dict(os.environ, DATABASE_URL=database_url,
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=app.config["REDIS_URL"],
                WEBHOOK_SECRET_KEYS=app.config["WEBHOOK_SECRET_KEYS"])
 
     def run(*args):
@@ -173,6 +175,33 @@ def test_revoke_api_key(cli_json, client, operator_company):
     assert client.get(PHOTOS, headers=key_headers(fresh["api_key"])).status_code == 200
 
 
+# --- rebuild-media ------------------------------------------------------------------
+
+def test_rebuild_media_requeues_a_company_with_a_progress_line_per_batch(cli, app, company,
+                                                                         other_company):
+    ours = [finished_photo(app, company) for _ in range(5)]
+    theirs = finished_photo(app, other_company)
+    done = cli("rebuild-media", "--company", company["id"], "--batch", 2)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"requeued": 5, "company": company["id"], "photo": None}
+    progress = [line for line in done.stderr.splitlines() if line.startswith("rebuild-media:")]
+    assert progress == [f"rebuild-media: {count} photos re-queued, up to photo id {ours[count - 1]}"
+                        for count in (2, 4, 5)]
+    for photo_id in ours:
+        photo = load_photo(app, photo_id)
+        assert photo.media_status == "queued" and photo.sha256 is None
+        assert photo.media_dispatched_at is not None  # the broker took it
+    assert load_photo(app, theirs).media_status == "processed"
+
+
+def test_rebuild_media_twice_requeues_nothing_still_queued(cli_json, app, company):
+    photo_id = finished_photo(app, company)
+    assert cli_json("rebuild-media", "--photo", photo_id) == {
+        "requeued": 1, "company": None, "photo": photo_id}
+    assert cli_json("rebuild-media") == {"requeued": 0, "company": None, "photo": None}
+    assert load_photo(app, photo_id).media_status == "queued"
+
+
 # --- refusals -----------------------------------------------------------------------
 
 MISSING = 987_654
@@ -188,6 +217,8 @@ MISSING = 987_654
     ["create-user", "--company", MISSING, "--role", "owner", "x"],
     ["create-api-key", "--user", MISSING],
     ["revoke-api-key", MISSING],
+    ["rebuild-media", "--company", MISSING],
+    ["rebuild-media", "--photo", MISSING],
 ], ids=lambda args: " ".join(map(str, args[:3])))
 def test_unknown_parent_fails_cleanly(cli, args):
     done = cli(*args)
@@ -201,7 +232,9 @@ def test_unknown_parent_fails_cleanly(cli, args):
     ["create-line-item", "--kind", "invoice", "--parent", 1, "x"],
     ["create-user", "--company", 1, "--role", "admin", "x"],
     ["create-job", "--company", "abc", "x"],
-], ids=["bad-kind", "bad-role", "non-integer-id"])
+    ["rebuild-media", "--photo", 2**31],
+    ["rebuild-media", "--batch", 0],
+], ids=["bad-kind", "bad-role", "non-integer-id", "id-out-of-range", "empty-batch"])
 def test_bad_options_fail_cleanly(cli, args):
     done = cli(*args)
     assert done.returncode != 0

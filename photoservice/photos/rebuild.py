@@ -1,0 +1,72 @@
+"""Media work again for photos already uploaded: `flask --app wsgi rebuild-media`.
+
+When the derivatives table (photoservice/derivatives.py) gains or changes a size,
+photos made before have the sizes of their day. This hands their media work back
+to the media workers, as finalize first did: the work reads the file again and
+rewrites every variant of the current table under the same keys.
+
+A company may hold a million photos, so the photos go in batches, keyset over
+ids (no OFFSET scan, no transaction longer than one batch): each batch is one
+UPDATE, committed with its outbox marker set, then handed to the broker, which
+clears the marker if it is down so the sweep sends the batch later.
+
+What a rebuild resets: the status (queued), the attempts, the error, and the hash
+(the media work reads the file only while the photo has none). What it keeps:
+the variants (served until the new ones replace them), the place, and
+`processed_event_at` (`photo.processed` is announced once; a rebuild announces
+nothing). Videos have no derivatives and are left out. A photo whose media work
+is still queued is left as it is: that work makes the current sizes already, and
+resetting its hash under a worker that is half way through would lose it.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from .. import queue
+from ..database import utcnow
+from ..extensions import db
+from .models import MediaStatus, Photo, PhotoStatus
+
+BATCH = 500
+#: Media work that has ended, either way: only such a photo is re-queued.
+FINISHED = (MediaStatus.PROCESSED.value, MediaStatus.FAILED.value)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One committed batch: how many photos it re-queued, and the last id it looked at."""
+
+    requeued: int
+    last_id: int
+
+
+def requeue_media(company_id=None, photo_id=None, batch=BATCH):
+    """Re-queue the media work of uploaded photos (every company's, one company's, or
+    one photo), yielding a Batch after each batch is committed and sent.
+
+    Safe to run again and to interrupt: a second run re-queues what has finished
+    since; a photo deleted meanwhile is simply not updated.
+    """
+    candidates = [Photo.status == PhotoStatus.UPLOADED.value, Photo.is_video.is_(False),
+                  Photo.media_status.in_(FINISHED)]
+    if company_id is not None:
+        candidates.append(Photo.company_id == company_id)
+    if photo_id is not None:
+        candidates.append(Photo.id == photo_id)
+    after = 0
+    while True:
+        ids = db.session.execute(select(Photo.id).where(*candidates, Photo.id > after)
+                                 .order_by(Photo.id).limit(batch)).scalars().all()
+        if not ids:
+            return
+        # The conditions again, under the rows' locks: a photo re-queued, or deleted,
+        # since it was read is skipped.
+        requeued = db.session.execute(
+            update(Photo).where(Photo.id.in_(ids), *candidates)
+            .values(media_status=MediaStatus.QUEUED.value, media_attempts=0, media_error=None,
+                    sha256=None, media_dispatched_at=utcnow())
+            .returning(Photo.id).execution_options(synchronize_session=False)).scalars().all()
+        db.session.commit()
+        queue.enqueue("media", sorted(requeued))
+        after = ids[-1]
+        yield Batch(len(requeued), after)
