@@ -11,9 +11,10 @@ import redis
 
 from bench import cpu
 from devstack import process_table
+from photoservice.work import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
-MEDIA_TASK, MEDIA_QUEUE = "workers.tasks.process_media", "media"
+MEDIA_TASK, MEDIA_QUEUE = KINDS["media"].task, KINDS["media"].queue
 
 
 def start(env):
