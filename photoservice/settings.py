@@ -1,9 +1,9 @@
 """Settings, read once from the environment, with the defaults `make dev` runs on.
 
-Every setting here is documented in the README. The defaults are the servers
-`make dev` starts (PostgreSQL, Redis and SeaweedFS on 127.0.0.1), so
-`flask --app wsgi …` run from the repository root with no environment talks to
-the same database, broker and store as `make dev`. Celery's settings are a
+Every setting here is documented in docs/settings.md (`tests/test_docs.py` checks
+it). The defaults are the servers `make dev` starts (PostgreSQL, Redis and
+SeaweedFS on 127.0.0.1), so `flask --app wsgi …` run from the repository root with
+no environment talks to the same database, broker and store as `make dev`. Celery's settings are a
 view of the same values (`celery_config`), used by the app and `celeryconfig.py`.
 """
 import json
