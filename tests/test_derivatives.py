@@ -28,7 +28,7 @@ def test_the_openapi_example_shows_every_size_fitted_to_the_photo():
 
 
 def test_the_keys_a_photo_may_have_include_every_size_and_any_it_was_given_before(monkeypatch):
-    monkeypatch.setitem(DERIVATIVES, "small", 200)
+    monkeypatch.setitem(DERIVATIVES, "extra", 200)
     retired = {"key": "ridge_a1b2c3d4.jpg.square.jpg", "width": 300, "height": 300}
     photo = SimpleNamespace(key="ridge_a1b2c3d4.jpg", original_key=None, variants={"square": retired})
     keys = stored_keys(photo)

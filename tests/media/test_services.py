@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from photoservice import storage
+from photoservice.derivatives import DERIVATIVES
 from photoservice.extensions import db
 from photoservice.processing import media
 from photoservice.photos.models import Photo
@@ -64,8 +65,9 @@ def test_a_portrait_photo_is_hashed_measured_and_derived_upright(app, uploaded):
     assert photo.media_status == "processed" and photo.media_error is None
     assert photo.sha256 == hashlib.sha256(content).hexdigest()
     assert (photo.width, photo.height) == (1800, 2400)  # as displayed
-    assert {name: (v["width"], v["height"]) for name, v in photo.variants.items()} == {
-        "thumbnail": (300, 400), "web": (1200, 1600)}
+    assert set(photo.variants) == set(DERIVATIVES)
+    assert {name: (photo.variants[name]["width"], photo.variants[name]["height"])
+            for name in ("thumbnail", "web")} == {"thumbnail": (300, 400), "web": (1200, 1600)}
     web = Image.open(io.BytesIO(stored(app, photo.variants["web"]["key"])))
     assert web.format == "JPEG" and web.size == (1200, 1600)
     # Orientation 6: the stored top-left (red) quadrant is shown top-right.
@@ -84,8 +86,8 @@ def test_derivatives_carry_no_metadata_at_all(app, uploaded):
 
 
 def test_small_photos_are_never_upscaled(app, uploaded):
-    photo = run_media(app, uploaded(png(300, 200), "image/png"))
-    assert {v["width"] for v in photo.variants.values()} == {300}
+    photo = run_media(app, uploaded(png(120, 80), "image/png"))  # smaller than any size
+    assert {v["width"] for v in photo.variants.values()} == {120}
     assert photo.content_type == "image/png"
 
 
@@ -259,10 +261,9 @@ def test_a_geocoder_outage_repeats_only_the_geocoding(app, uploaded, monkeypatch
 
 
 def test_the_keys_a_photo_may_have_name_every_derivative_the_worker_makes(app, uploaded):
-    from photoservice.media.images import DERIVATIVES
     from photoservice.photos.object_keys import original_key, stored_keys
 
     photo = run_media(app, uploaded(jpeg(640, 480)))
     assert set(DERIVATIVES) == set(photo.variants)
     assert stored_keys(photo) == [photo.key, original_key(photo.key),
-                                  *(photo.variants[name]["key"] for name in ("thumbnail", "web"))]
+                                  *(photo.variants[name]["key"] for name in DERIVATIVES)]

@@ -6,17 +6,21 @@ from sqlalchemy import update
 
 from photoservice import queue
 from photoservice.database import utcnow
+from photoservice.derivatives import DERIVATIVES
 from photoservice.extensions import db
 from photoservice.processing import media
 from photoservice.photos import deletions, events
 from photoservice.photos.models import StoreDeletion
-from photoservice.photos.object_keys import stored_keys
+from photoservice.photos.object_keys import derivative_key, stored_keys
 from photoservice.work import KINDS
 from tests.media.images import jpeg
 from tests.support import (in_another_thread, in_store, load_photo, run_due_deletions, store_deletions,
                            upload)
 
 CLOSED_PORT_URL = "http://127.0.0.1:9"
+
+#: The objects a photo may have in the store: its upload, its original and each derivative.
+OBJECTS = 2 + len(DERIVATIVES)
 
 
 @pytest.fixture
@@ -31,7 +35,8 @@ def processed(app, as_user):
             media.process_media(photo["id"])
         assert run_due_deletions(app) == 1
         keys = stored_keys(load_photo(app, photo["id"]))
-        assert [in_store(app, key) for key in keys] == [False, True, True, True]  # upload, original, ...
+        # The upload is gone; the original and the derivatives are there.
+        assert [in_store(app, key) for key in keys] == [False] + [True] * (OBJECTS - 1)
         return photo, keys
     return make
 
@@ -86,7 +91,7 @@ def test_the_worker_removes_the_original_and_its_derivatives(app, as_user, proce
     crew = as_user("crew")
     photo, keys = processed(crew)
     assert crew.delete(photo["id"]).status_code == 204
-    assert run_due_deletions(app) == 4
+    assert run_due_deletions(app) == OBJECTS
     assert not any(in_store(app, key) for key in keys)
     # Done rows go; a late pass for the upload key waits out the upload policy (the
     # finalize wrote one too: the same key, the same time).
@@ -124,7 +129,7 @@ def test_no_late_pass_once_every_policy_has_expired(app, as_user, make_photo):
         photo = load_photo(app, photo_id)
         ids = deletions.schedule([photo])
         db.session.commit()
-    assert len(ids) == 4 and len(store_deletions(app)) == 4
+    assert len(ids) == OBJECTS and len(store_deletions(app)) == OBJECTS
 
 
 def test_a_store_outage_delays_the_removal_and_loses_nothing(app, as_user, processed, monkeypatch):
@@ -162,7 +167,7 @@ def test_a_broker_outage_leaves_the_deletion_for_the_sweep(app, as_user, redis_s
     finally:
         redis_server.start()
     due_now = [row for row in store_deletions(app) if row.due_at <= utcnow()]
-    assert len(due_now) == 4 and all(row.dispatched_at is None for row in due_now)
+    assert len(due_now) == OBJECTS and all(row.dispatched_at is None for row in due_now)
     with app.app_context():
         assert sorted(deletions.due()) == sorted(row.id for row in due_now)
 
@@ -203,7 +208,7 @@ def test_media_work_that_loses_the_race_with_a_delete_leaves_nothing_behind(
     monkeypatch.setattr(storage, "put_object", deleted_before_the_derivatives_are_stored)
     with app.app_context():
         assert media.process_media(photo["id"]) is None  # no error: the photo is gone
-    keys = [photo["key"], f"{photo['key']}.thumbnail.jpg", f"{photo['key']}.web.jpg"]
+    keys = [photo["key"], *(derivative_key(photo["key"], name) for name in DERIVATIVES)]
     assert any(in_store(app, key) for key in keys)  # what it stored after the deletion
     run_due_deletions(app)
     assert not any(in_store(app, key) for key in keys)

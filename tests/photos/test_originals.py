@@ -11,11 +11,12 @@ from sqlalchemy import update
 
 from photoservice import storage
 from photoservice.database import utcnow
+from photoservice.derivatives import DERIVATIVES
 from photoservice.extensions import db
 from photoservice.processing import media
 from photoservice.photos import deletions, lifecycle
 from photoservice.photos.models import Photo, StoreDeletion
-from photoservice.photos.object_keys import original_key
+from photoservice.photos.object_keys import derivative_key, original_key
 from tests.media.images import jpeg, png
 from tests.support import in_store, load_photo, run_due_deletions, store_deletions, upload
 
@@ -146,10 +147,10 @@ def test_delete_removes_the_original_the_upload_and_the_derivatives(app, as_user
     run_due_deletions(app)
     assert upload(photo["upload_url"], SECOND).status_code == 204  # a late post, not yet removed
     key = photo["key"]
-    keys = [key, original_key(key), f"{key}.thumbnail.jpg", f"{key}.web.jpg"]
+    keys = [key, original_key(key), *(derivative_key(key, name) for name in DERIVATIVES)]
     assert all(in_store(app, k) for k in keys)
     assert crew.delete(photo["id"]).status_code == 204
-    assert run_due_deletions(app) == 4
+    assert run_due_deletions(app) == len(keys)
     assert not any(in_store(app, k) for k in keys)
 
 
@@ -185,8 +186,8 @@ def test_a_photo_uploaded_before_originals_had_their_own_key(app, as_user, make_
     processed = load_photo(app, photo_id)
     assert processed.media_status == "processed" and processed.sha256 == sha256(FIRST)
     assert owner.delete(photo_id).status_code == 204
-    assert run_due_deletions(app) == 4 and store_deletions(app) == []  # no late pass: long expired
-    assert not any(in_store(app, k) for k in (key, f"{key}.thumbnail.jpg", f"{key}.web.jpg"))
+    assert run_due_deletions(app) == 2 + len(DERIVATIVES) and store_deletions(app) == []  # no late pass
+    assert not any(in_store(app, k) for k in (key, *(derivative_key(key, name) for name in DERIVATIVES)))
 
 
 def test_a_photo_finalized_by_the_previous_release_is_served_from_its_upload(app, as_user, make_photo):

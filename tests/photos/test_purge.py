@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import update
 
 from photoservice.database import utcnow
+from photoservice.derivatives import DERIVATIVES
 from photoservice.extensions import db
 from photoservice.photos import events, lifecycle
 from photoservice.photos.models import Photo
-from photoservice.photos.object_keys import original_key
+from photoservice.photos.object_keys import derivative_key, original_key
 from tests.support import JPEG_STUB, in_store, load_photo, run_due_deletions, store_deletions, upload
 
 TTL = 172800  # the default: two days
@@ -55,7 +56,8 @@ def test_the_sweep_purges_abandoned_uploads_and_their_files(app, as_user, aged, 
     assert load_photo(app, recent["id"]) is not None
     assert load_photo(app, old_uploaded["id"]) is not None
 
-    assert run_due_deletions(app) == 4  # what the worker the sweep queued does
+    # What the worker the sweep queued does: the upload, the original, each derivative.
+    assert run_due_deletions(app) == 2 + len(DERIVATIVES)
     assert not in_store(app, abandoned["key"])
     assert in_store(app, recent["key"]) and in_store(app, original_key(old_uploaded["key"]))
     # A phone may still post to a policy renewed lately: a late pass follows.
@@ -90,5 +92,5 @@ def test_a_purge_takes_the_path_of_a_delete(app, as_user, aged, monkeypatch):
         lifecycle.purge_abandoned()
     assert announced == ["Never sent"]
     assert sorted(row.key for row in store_deletions(app)) == sorted(
-        [photo["key"], photo["key"], original_key(photo["key"]), f"{photo['key']}.thumbnail.jpg",
-         f"{photo['key']}.web.jpg"])
+        [photo["key"], photo["key"], original_key(photo["key"]),
+         *(derivative_key(photo["key"], name) for name in DERIVATIVES)])

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import psycopg
 
+from photoservice.derivatives import DERIVATIVES
 from photoservice.extensions import db
 from photoservice.photos.models import Photo
 from photoservice.photos.object_keys import original_key, stored_keys
@@ -169,7 +170,7 @@ def test_worker_reads_the_file_itself_on_the_media_queue(as_user, start_worker, 
     assert (done.width, done.height) == (900, 1200)
     assert done.captured_at.isoformat() == "2024-07-04T21:30:00+00:00" and done.captured_at_source == "file"
     assert done.location["city"] == "Denver"
-    assert set(done.variants) == {"thumbnail", "web"}
+    assert set(done.variants) == set(DERIVATIVES)
 
 
 def test_broker_outage_at_finalize_delays_the_media_work(app, as_user, redis_server, start_worker,
