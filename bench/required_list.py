@@ -23,7 +23,7 @@ import psycopg
 import redis
 from flask import Flask, request
 
-from photoservice.storage import presigned_get
+from photoservice.sigv4 import presigned_get
 
 app = Flask(__name__)
 app.json.sort_keys = False  # as the real app

@@ -1,23 +1,16 @@
-"""The S3 object store: presigned POST policies, reads, writes and download URLs.
+"""The S3 object store: upload policies, reads, writes, promotion and download URLs.
 
 Plain functions over plain values. One boto3 client per process (creating
 one costs ~110 ms), made lazily so forked workers never share a connection pool.
-Upload policies and download URLs are signed here rather than by botocore: every
-create carries a policy and a list page two URLs per photo, and botocore spends
-~300 us on each (endpoint rules, events, request objects) where the signature
-itself is a hash and one HMAC. Tests hold both to botocore's output.
+Upload policies and download URLs are signed by `sigv4` with the settings read here.
 """
-import base64
 import hashlib
-import hmac
-import json
 import logging
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import lru_cache
-from urllib.parse import quote, urlsplit
 
 import boto3
 from botocore.config import Config
@@ -25,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 
 from .errors import DependencyUnavailable
+from .sigv4 import get_signer, presigned_post
 
 log = logging.getLogger(__name__)
 
@@ -83,30 +77,6 @@ def upload_policy(key, content_type, media):
         [["content-length-range", 1, config["PHOTO_UPLOAD_MAX_BYTES"]],
          ["starts-with", "$Content-Type", f"{media}/"]],
         config["PHOTO_UPLOAD_EXPIRES"], datetime.now(timezone.utc))
-
-
-def presigned_post(endpoint, region, credentials, bucket, key, fields, conditions, expires, now):
-    """A path-style S3 POST form for `key` signed with SigV4, valid from `now` (an aware
-    datetime) for `expires` seconds: {"url", "fields"}, as botocore's generate_presigned_post."""
-    scheme, netloc, prefix, _ = _endpoint(endpoint)
-    access_key, secret_key = credentials
-    now = now.astimezone(timezone.utc)
-    timestamp = now.strftime("%Y%m%dT%H%M%SZ")
-    credential = f"{access_key}/{timestamp[:8]}/{region}/s3/aws4_request"
-    policy = {
-        "expiration": (now + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "conditions": [*conditions, {"bucket": bucket}, {"key": key},
-                       {"x-amz-algorithm": "AWS4-HMAC-SHA256"}, {"x-amz-credential": credential},
-                       {"x-amz-date": timestamp}],
-    }
-    encoded = base64.b64encode(json.dumps(policy).encode()).decode()
-    signature = hmac.digest(_signing_key(secret_key, timestamp[:8], region), encoded.encode(), "sha256")
-    return {
-        "url": f"{scheme}://{netloc}{prefix}/{quote(bucket, safe='')}",
-        "fields": {**fields, "key": key, "x-amz-algorithm": "AWS4-HMAC-SHA256",
-                   "x-amz-credential": credential, "x-amz-date": timestamp, "policy": encoded,
-                   "x-amz-signature": signature.hex()},
-    }
 
 
 class _Missing(Exception):
@@ -230,67 +200,6 @@ def download_signer():
     config = current_app.config
     return get_signer(config["S3_PUBLIC_ENDPOINT_URL"], config["AWS_REGION"], _credentials(),
                       config["S3_BUCKET"], config["PHOTO_DOWNLOAD_EXPIRES"], datetime.now(timezone.utc))
-
-
-def presigned_get(endpoint, region, credentials, bucket, key, expires, now, content_type=None):
-    """A path-style S3 GET URL signed with SigV4 in its query string, valid from `now`
-    (an aware datetime) for `expires` seconds; answered as `content_type` if given."""
-    return get_signer(endpoint, region, credentials, bucket, expires, now)(key, content_type)
-
-
-def get_signer(endpoint, region, credentials, bucket, expires, now):
-    """(key, content_type=None) -> presigned_get(…, key, …): what every key's URL shares is
-    made once."""
-    scheme, netloc, prefix, host = _endpoint(endpoint)
-    prefix = f"{prefix}/{quote(bucket, safe='')}/"
-    access_key, secret_key = credentials
-    timestamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    scope = f"{timestamp[:8]}/{region}/s3/aws4_request"
-    credential = quote(f"{access_key}/{scope}", safe="")
-    # Also the canonical query string: these parameters in this (sorted) order.
-    query = (f"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={credential}&X-Amz-Date={timestamp}"
-             f"&X-Amz-Expires={expires}&X-Amz-SignedHeaders=host")
-    request_tail = f"\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD"
-    string_head = f"AWS4-HMAC-SHA256\n{timestamp}\n{scope}\n"
-    signing_key = _signing_key(secret_key, timestamp[:8], region)
-    base = f"{scheme}://{netloc}"
-
-    def url(key, content_type=None):
-        path = prefix + quote(key, safe="/~")
-        # response-* sorts after X-Amz-*: the canonical order is the URL's.
-        signed = query if content_type is None else \
-            f"{query}&response-content-type={quote(content_type, safe='')}"
-        digest = hashlib.sha256(f"GET\n{path}\n{signed}{request_tail}".encode()).hexdigest()
-        signature = hmac.digest(signing_key, (string_head + digest).encode(), "sha256").hex()
-        return f"{base}{path}?{signed}&X-Amz-Signature={signature}"
-    return url
-
-
-@lru_cache(maxsize=8)
-def _endpoint(endpoint):
-    """(scheme, netloc, path prefix, signed Host) of an endpoint URL."""
-    parts = urlsplit(endpoint)
-    return parts.scheme, parts.netloc, parts.path.rstrip("/"), _signed_host(parts)
-
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _signed_host(parts):
-    """The Host header a client sends to this endpoint: no user info, no default port."""
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    if parts.port is not None and parts.port != DEFAULT_PORTS.get(parts.scheme):
-        host = f"{host}:{parts.port}"
-    return host
-
-
-@lru_cache(maxsize=8)
-def _signing_key(secret_key, day, region):
-    """SigV4's key for one day, region and service: four HMACs, once a day."""
-    key = f"AWS4{secret_key}".encode()
-    for part in (day, region, "s3", "aws4_request"):
-        key = hmac.digest(key, part.encode(), "sha256")
-    return key
 
 
 def check_bucket():

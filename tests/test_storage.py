@@ -14,7 +14,7 @@ import pytest
 import requests
 from botocore.config import Config
 
-from photoservice import storage
+from photoservice import sigv4, storage
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def test_presigned_get_is_what_botocore_signs(endpoint, key, content_type):
     region = "eu-west-1" if "eu-west-1" in endpoint else "us-east-1"
     theirs = urlsplit(botocore_url(endpoint, region, credentials, "photos", key, 900, content_type))
     signed_at = datetime.strptime(dict(parse_qsl(theirs.query))["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
-    ours = urlsplit(storage.presigned_get(endpoint, region, credentials, "photos", key, 900,
+    ours = urlsplit(sigv4.presigned_get(endpoint, region, credentials, "photos", key, 900,
                                           signed_at.replace(tzinfo=timezone.utc), content_type))
     assert (ours.scheme, ours.netloc, ours.path) == (theirs.scheme, theirs.netloc, theirs.path)
     assert dict(parse_qsl(ours.query)) == dict(parse_qsl(theirs.query))
@@ -158,7 +158,7 @@ def test_presigned_post_is_what_botocore_signs(endpoint, key, media, monkeypatch
     conditions = [["content-length-range", 1, 104857600], ["starts-with", "$Content-Type", f"{media}/"]]
     theirs = botocore_client(endpoint, region, credentials).generate_presigned_post(
         "photos", key, Fields=fields, Conditions=conditions, ExpiresIn=86400)
-    ours = storage.presigned_post(endpoint, region, credentials, "photos", key, fields, conditions,
+    ours = sigv4.presigned_post(endpoint, region, credentials, "photos", key, fields, conditions,
                                   86400, signed_at)
     assert ours == theirs
     policy = json.loads(base64.b64decode(ours["fields"]["policy"]))
