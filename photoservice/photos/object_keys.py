@@ -64,11 +64,12 @@ def original_key(key):
     return f"{key}.original{posixpath.splitext(key)[1]}"
 
 
-def served_key(photo):
-    """The object readers download and media work reads: the promoted original, or the
-    upload itself for a photo finalized without one (before originals had their own
-    key, or by a web process of the previous release during a deploy)."""
-    return photo.original_key or photo.key
+def served_key(key, original_key):
+    """The object readers download and media work read, for a photo's upload `key` and
+    `original_key`: the promoted original, or the upload itself for a photo finalized
+    without one (before originals had their own key, or by a web process of the
+    previous release during a deploy)."""
+    return original_key or key
 
 
 def stored_keys(photo):

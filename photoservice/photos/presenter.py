@@ -13,7 +13,7 @@ signs (100 photos sign 200 links with the settings and credentials read once).
 """
 from .. import storage
 from .models import PhotoStatus
-from .object_keys import content_type_for, media_kind
+from .object_keys import content_type_for, media_kind, served_key
 
 UPLOADED = PhotoStatus.UPLOADED.value
 
@@ -34,9 +34,7 @@ def detailed(row):
     uploaded to its file, served as the type finalize detected."""
     sign = storage.download_signer()
     uploaded = row["status"] == UPLOADED
-    # The promoted original, or the upload itself for a photo finalized without one
-    # (object_keys.served_key's rule, read from the row).
-    served = row["original_key"] or row["key"]
+    served = served_key(row["key"], row["original_key"])
     return dict(row, variants=_variant_links(row["variants"], sign),
                 download_url=sign(served, row["content_type"]) if uploaded else None)
 

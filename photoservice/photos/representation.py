@@ -3,7 +3,6 @@ built on (`photos.schemas.PhotoSchema`) and what a webhook event carries as `dat
 
 No presigned URL is part of it: those expire, and an event may be read days later.
 """
-import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..database import columns_of

@@ -91,7 +91,7 @@ def _read_file(photo):
     """Fill in the file's facts on `photo` (not committed); the reason if it was refused."""
     # In memory up to SPOOL_IN_MEMORY bytes (a phone photo), on disk past it.
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, prefix="photoservice-media-") as spool:
-        copied = storage.copy_to_file(served_key(photo), spool)
+        copied = storage.copy_to_file(served_key(photo.key, photo.original_key), spool)
         if copied is None:
             return "The file is no longer in the store."
         photo.sha256, _size = copied
