@@ -134,9 +134,10 @@ def finalize_upload(caller, photo_id):
         raise NotFound("Photo not found.")
     if photo.is_uploaded:
         return columns_of(photo)
+    original = original_key(photo.key)
     with _same_upload():
-        storage.promote(photo.key, original_key(photo.key), stored.etag, content_type)
-    photo.original_key = original_key(photo.key)
+        storage.promote(photo.key, original, stored.etag, content_type)
+    photo.original_key = original
     photo.content_type = content_type
     photo.size, photo.etag = stored.size, stored.etag
     photo.status = PhotoStatus.UPLOADED.value
