@@ -91,6 +91,25 @@ def _seconds_list(environ, name, default):
     return waits
 
 
+def _origins(raw):
+    """CORS_ORIGINS as a list: ["*"], exact origins, or [] (no CORS headers)."""
+    origins = [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]
+    if "*" in origins and len(origins) > 1:
+        raise RuntimeError("setting CORS_ORIGINS must be * alone or exact origins, not both")
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise RuntimeError(f"setting CORS_ORIGINS must list origins like https://app.example, got {origin!r}")
+    return origins
+
+
+def _choice(environ, name, choices, upper=False):
+    raw = (environ.get(name) or choices[0]).strip()
+    raw = raw.upper() if upper else raw.lower()
+    if raw not in choices:
+        raise RuntimeError(f"setting {name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 #: Waits before each retry of a webhook delivery, after the first (immediate)
 #: attempt: the Standard Webhooks schedule, about three days in all.
 WEBHOOK_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000"
@@ -153,6 +172,16 @@ def from_environ(environ=None):
         "AUTH_FAILURE_RATE_LIMIT": environ.get("AUTH_FAILURE_RATE_LIMIT", "20/minute"),
         # Proxies in front of the web whose X-Forwarded-For hop is trusted (Heroku: 1).
         "TRUSTED_PROXIES": _int(environ, "TRUSTED_PROXIES", 0),
+        # Resumable (multipart) uploads of videos may be this large; photos keep
+        # PHOTO_UPLOAD_MAX_BYTES on both paths.
+        "VIDEO_UPLOAD_MAX_BYTES": _int(environ, "VIDEO_UPLOAD_MAX_BYTES", 10 * 1024 ** 3),
+        # Browsers: origins allowed to call the API ("*" or exact origins, comma-separated).
+        "CORS_ORIGINS": _origins(environ.get("CORS_ORIGINS", "")),
+        # The origin that serves /app/ (the store's CORS rule allows it too).
+        "PUBLIC_URL": (environ.get("PUBLIC_URL") or f"http://127.0.0.1:{environ.get('PORT') or 5000}").rstrip("/"),
+        # Logs: "text" (readable) or "json" (one object per line), and the level.
+        "LOG_FORMAT": _choice(environ, "LOG_FORMAT", ("text", "json")),
+        "LOG_LEVEL": _choice(environ, "LOG_LEVEL", ("INFO", "DEBUG", "WARNING", "ERROR"), upper=True),
     }
 
 
