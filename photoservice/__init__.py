@@ -1,19 +1,19 @@
 """photoservice: the photo-upload backend of a contractor platform."""
-import logging
-
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import settings, work
+from . import logs, settings, work
 from .database import ping_idle_connections, utc_sessions
 from .extensions import api, db, migrate
 from .geocoding import models as _geocoding_models  # noqa: F401  (its table joins the metadata)
 from .queue import celery_init_app
 from .web import docs
 from .web.auth import SECURITY_SCHEMES
+from .web.cors import init_cors
 from .web.errors import ErrorSchema, register_error_handlers
 from .web.health import blp as health_blp
 from .web.limits import init_limits
+from .web.request_log import register_request_ids
 from .web.openapi import register_components
 from .webhooks import secret_keys as webhook_secret_keys
 
@@ -36,13 +36,14 @@ def create_app(config=None):
     app.config.update(settings.from_environ())
     app.config.update(config or {})
     app.config["CELERY"] = settings.celery_config(app.config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     trust_proxies(app, app.config["TRUSTED_PROXIES"])
 
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_request_ids(app)
     return app
 
 
@@ -70,6 +71,7 @@ def register_extensions(app):
     register_components(api.spec)
     celery_init_app(app)
     work.load_rows()
+    init_cors(app)  # before the rate limits' hook: a preflight is answered first
 
 
 def register_blueprints(app):
