@@ -69,6 +69,11 @@ class Photo(CompanyOwned, db.Model):
     # Where the original lives once finalize has checked it: a key no policy names,
     # so what is served never changes. NULL while pending.
     original_key: Mapped[str | None] = mapped_column(String(300))
+    # The resumable upload open for the file (photos/multipart.py): the store's upload id
+    # (parts go to the original's key), the size declared and the part size chosen.
+    multipart_upload_id: Mapped[str | None] = mapped_column(String(1024))
+    multipart_size: Mapped[int | None] = mapped_column(BigInteger)
+    multipart_part_size: Mapped[int | None] = mapped_column(BigInteger)
     content_type: Mapped[str | None] = mapped_column(String(255))
     size: Mapped[int | None] = mapped_column(BigInteger)
     etag: Mapped[str | None] = mapped_column(String(255))
@@ -157,6 +162,8 @@ class StoreDeletion(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(300))
+    # A multipart upload of `key` to abort before the object is removed (its parts go with it).
+    upload_id: Mapped[str | None] = mapped_column(String(1024))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Not removed before this time (a late pass waits out the upload policy).
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
