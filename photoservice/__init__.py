@@ -13,8 +13,8 @@ from .web.cors import init_cors
 from .web.errors import ErrorSchema, register_error_handlers
 from .web.health import blp as health_blp
 from .web.limits import init_limits
-from .web.request_log import register_request_ids
 from .web.openapi import register_components
+from .web.request_log import register_request_ids
 from .webhooks import secret_keys as webhook_secret_keys
 
 API_SPEC = {
