@@ -32,9 +32,10 @@ endif
 
 # The whole stack: API on 127.0.0.1:$(PORT), PostgreSQL, Redis, SeaweedFS S3 on
 # 127.0.0.1:8333, a Celery worker with beat, a webhook-delivery worker, Flower on
-# 127.0.0.1:5555. Data under .dev/.
+# 127.0.0.1:5555. Data under .dev/. The store lets pages on CORS_ORIGINS and PUBLIC_URL
+# (the photo desk, http://127.0.0.1:$(PORT)/app/) upload.
 dev: migrate
-	$(BIN)/honcho --procfile Procfile.dev start --port $(PORT) $(DEV_PROCESSES)
+	PUBLIC_URL="$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}" $(BIN)/honcho --procfile Procfile.dev start --port $(PORT) $(DEV_PROCESSES)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,10 +1,14 @@
 """Development services.
 
     python -m devstack s3 [--dir .dev/s3] [--port 8333] [--bucket photos]
+                          [--cors-origins ORIGINS] [--public-url URL]
     python -m devstack credentials [--dir .dev/s3] [--webhook-keys .dev/webhook-secret-keys]
     python -m devstack postgres [--dir .dev/postgres] [--port 5433] [--database photoservice]
                                 [--ensure | -- COMMAND ...]
     python -m devstack redis [--dir .dev/redis] [--port 6380] [--no-persist]
+
+`s3` gives the bucket the CORS rule browsers need (photoservice.store_cors): pages
+on --cors-origins and on --public-url (the origin serving /app/) may upload there.
 
 `s3`, `postgres` and `redis` run their server in the foreground until SIGTERM/SIGINT
 (e.g. from honcho), and stop it within a few seconds.
@@ -33,6 +37,7 @@ from cryptography.fernet import Fernet
 from devstack.postgres import DEV_POSTGRES_DIR, DEV_POSTGRES_PORT, EmbeddedPostgres
 from devstack.redis_server import DEV_REDIS_DIR, DEV_REDIS_PORT, EmbeddedRedis
 from devstack.seaweed import DEV_S3_DIR, SeaweedS3, load_dev_credentials
+from photoservice import store_cors
 
 
 def ensure_credentials(directory):
@@ -75,12 +80,15 @@ def run_s3(args):
         print(f"S3 credentials in {args.dir.resolve() / 'credentials.json'}, "
               f"webhook secret key in {keys.resolve()}")
         return 0
+    origins = store_cors.store_origins(
+        [origin.strip() for origin in args.cors_origins.split(",") if origin.strip()], args.public_url)
     server = SeaweedS3(args.dir.resolve(), access_key, secret_key,
-                       bucket=args.bucket, s3_port=args.port)
+                       bucket=args.bucket, s3_port=args.port, cors=store_cors.bucket_cors(origins))
 
     def announce(srv):
         print(f"S3 listening on {srv.endpoint_url} (bucket {srv.bucket!r}, "
-              f"credentials in {srv.data_dir / 'credentials.json'})", flush=True)
+              f"credentials in {srv.data_dir / 'credentials.json'}; "
+              f"browsers allowed from {', '.join(origins)})", flush=True)
 
     return server.run_foreground(on_ready=announce)
 
@@ -134,6 +142,10 @@ def main(argv=None):
                             "beside --dir, i.e. .dev/webhook-secret-keys)")
     s3.add_argument("--port", type=int, default=8333, help="S3 port on 127.0.0.1")
     s3.add_argument("--bucket", default="photos")
+    s3.add_argument("--cors-origins", default="",
+                    help="comma-separated origins (CORS_ORIGINS) whose pages may upload to the bucket")
+    s3.add_argument("--public-url", default="http://127.0.0.1:5000",
+                    help="the origin serving /app/ (PUBLIC_URL), allowed too (default: %(default)s)")
 
     postgres = commands.add_parser("postgres", help="run the development PostgreSQL server")
     postgres.add_argument("--dir", type=Path, default=DEV_POSTGRES_DIR,

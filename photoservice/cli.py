@@ -3,16 +3,20 @@
 import json
 
 import click
+from flask import current_app
 
 from .accounts.api_keys import issue_key, revoke_key
 from .accounts.models import Company, Role, User
 from .accounts.services import create_company, create_user
 from .database import MAX_ID
 from .demo import seed_demo
+from .errors import DependencyUnavailable
 from .extensions import db
 from .jobs import services as jobs
 from .photos.models import Photo
 from .photos.rebuild import BATCH, requeue_media
+from .store_cors import bucket_cors, store_origins
+from .storage import put_bucket_cors
 
 
 def _emit(obj):
@@ -125,8 +129,22 @@ def rebuild_media_command(company_id, photo_id, batch):
     _emit({"requeued": requeued, "company": company_id, "photo": photo_id})
 
 
+@click.command("apply-bucket-cors")
+def apply_bucket_cors_command():
+    """Give the bucket the CORS rule browsers need: CORS_ORIGINS and PUBLIC_URL may POST,
+    PUT and GET there (uploads and thumbnails), ETag exposed. Replaces the bucket's rules."""
+    config = current_app.config
+    origins = store_origins(config["CORS_ORIGINS"], config["PUBLIC_URL"])
+    try:
+        put_bucket_cors(bucket_cors(origins))
+    except DependencyUnavailable as error:
+        raise click.ClickException(f"{error} (see the log above)") from None
+    click.echo(json.dumps({"bucket": config["S3_BUCKET"], "origins": origins}))
+
+
 def register_commands(app):
     for command in (seed_demo_command, create_company_command, create_user_command,
                     create_api_key_command, revoke_api_key_command, create_job_command,
-                    create_inspection_command, create_line_item_command, rebuild_media_command):
+                    create_inspection_command, create_line_item_command, rebuild_media_command,
+                    apply_bucket_cors_command):
         app.cli.add_command(command)

@@ -205,3 +205,9 @@ def download_signer():
 def check_bucket():
     """Raise unless the store answers and the bucket exists (readiness probe)."""
     client().head_bucket(Bucket=current_app.config["S3_BUCKET"])
+
+
+def put_bucket_cors(configuration):
+    """Replace the bucket's CORS rules with `configuration` (S3 PutBucketCors)."""
+    with _store_call("PutBucketCors", _bucket()):
+        client().put_bucket_cors(Bucket=_bucket(), CORSConfiguration=configuration)

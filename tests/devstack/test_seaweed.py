@@ -1,4 +1,5 @@
 """Tests for devstack.seaweed against real `weed mini` processes."""
+import signal
 import socket
 import stat
 
@@ -114,3 +115,18 @@ def test_a_restart_in_the_same_directory_reuses_its_ports(tmp_path):
         assert second.ports == ports
         assert second.client().list_buckets()["Buckets"]
     assert len([p for p in tmp_path.iterdir() if p.name.startswith("m") and p.name[1:].isdigit()]) <= 1
+
+
+def test_the_dev_store_lets_the_desk_and_cors_origins_upload(foreground, tmp_path):
+    """`make dev`'s store: pages on CORS_ORIGINS and PUBLIC_URL may send files to the bucket."""
+    port = free_port()
+    server = foreground("s3", "--dir", tmp_path, "--port", port,
+                        "--cors-origins", "https://office.example", "--public-url", "http://127.0.0.1:5000")
+    line = server.process.stdout.readline()
+    assert "browsers allowed from https://office.example, http://127.0.0.1:5000" in line, line
+    for origin, allowed in (("http://127.0.0.1:5000", True), ("https://office.example", True),
+                            ("https://evil.example", False)):
+        answer = requests.options(f"http://127.0.0.1:{port}/photos/key.jpg", timeout=10,
+                                  headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
+        assert (answer.headers.get("Access-Control-Allow-Origin") == origin) is allowed, origin
+    assert server.signal_and_time_exit(signal.SIGTERM)[0] == 0
