@@ -18,11 +18,13 @@ class ServiceError(Exception):
 
     status_code = 400
 
-    def __init__(self, message, errors=None, headers=None):
+    def __init__(self, message, errors=None, headers=None, details=None):
         super().__init__(message)
         self.message = message
         self.errors = errors
         self.headers = headers or {}
+        # Fields of the body beside the usual ones (a finalize's `missing_parts`).
+        self.details = details or {}
 
 
 class InvalidInput(ServiceError):

@@ -19,7 +19,9 @@ BODY_LOCATIONS = {"json", "form", "files", "json_or_form"}
 METHOD_ORDER = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 # Values for required body fields that are not references.
 SAMPLE_VALUES = {"name": "Tenancy probe", "url": "https://hooks.example.com/photos",
-                 "events": ["photo.uploaded"]}
+                 "events": ["photo.uploaded"], "size": 1000, "part_numbers": [1]}
+# Integer body fields that count rather than point at an object (a resumable upload's).
+COUNTS = {"size", "part_numbers"}
 # Integer query parameters that page the list rather than point at an object.
 PAGING_FIELDS = {"page", "page_size"}
 
@@ -66,12 +68,14 @@ def id_endpoints(app):
 
 
 def integer_fields(schema):
-    """Names of the schema's integer fields, or lists of integers: ids, by this API's design."""
+    """Names of the schema's integer fields, or lists of integers: ids, by this API's design
+    (COUNTS aside)."""
     def holds_integers(field):
         if isinstance(field, fields.List):
             return holds_integers(field.inner)
         return isinstance(field, fields.Integer)
-    return sorted(name for name, field in schema.fields.items() if holds_integers(field))
+    return sorted(name for name, field in schema.fields.items()
+                  if holds_integers(field) and name not in COUNTS)
 
 
 def reference_id(company, field):

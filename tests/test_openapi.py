@@ -4,7 +4,8 @@ import re
 import pytest
 
 PATHS = {"/light/photos/", "/light/photos/{photo_id}/", "/light/photos/{photo_id}/uploaded/",
-         "/light/photos/{photo_id}/upload-url/"}
+         "/light/photos/{photo_id}/upload-url/", "/light/photos/{photo_id}/multipart/",
+         "/light/photos/{photo_id}/multipart/parts/"}
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 REPRESENTATION = {
     "id", "name", "description", "job", "job_inspection_line_item", "estimate_line_item",
@@ -181,6 +182,12 @@ ERROR_STATUSES = {
     ("/light/photos/{photo_id}/", "delete"): {"401", "404", "429", "503"},
     ("/light/photos/{photo_id}/uploaded/", "put"): {"401", "404", "409", "429", "503"},
     ("/light/photos/{photo_id}/upload-url/", "post"): {"401", "403", "404", "409", "429", "503"},
+    ("/light/photos/{photo_id}/multipart/", "get"): {"401", "403", "404", "409", "429", "503"},
+    ("/light/photos/{photo_id}/multipart/", "post"): {"400", "401", "403", "404", "409", "413", "415",
+                                                      "429", "503"},
+    ("/light/photos/{photo_id}/multipart/", "delete"): {"401", "403", "404", "409", "429", "503"},
+    ("/light/photos/{photo_id}/multipart/parts/", "post"): {"400", "401", "403", "404", "409", "413",
+                                                            "415", "429", "503"},
     ("/light/webhooks/", "get"): {"401", "403", "429", "503"},
     ("/light/webhooks/", "post"): {"400", "401", "403", "409", "413", "415", "429", "503"},
     (WEBHOOK, "get"): {"401", "403", "404", "429", "503"},
@@ -194,6 +201,8 @@ ERROR_STATUSES = {
 SUCCESS_STATUSES = {
     ("/light/photos/", "post"): {"200", "201"},
     ("/light/photos/{photo_id}/", "delete"): {"204"},
+    ("/light/photos/{photo_id}/multipart/", "post"): {"200", "201"},
+    ("/light/photos/{photo_id}/multipart/", "delete"): {"204"},
     ("/light/webhooks/", "post"): {"201"},
     (WEBHOOK, "delete"): {"204"},
     (WEBHOOK + "deliveries/{delivery_id}/redeliver/", "post"): {"202"},

@@ -11,7 +11,8 @@ from flask import current_app
 
 from photoservice import work
 from photoservice.database import DATABASE_UNAVAILABLE, utcnow
-from photoservice.photos import deletions, events, lifecycle
+from photoservice.errors import DependencyUnavailable
+from photoservice.photos import deletions, events, lifecycle, multipart
 from photoservice.processing import media
 from photoservice.processing import services as processing
 from photoservice.queue import enqueue
@@ -106,3 +107,15 @@ def _sweep():
     expired = webhook_outbox.delete_old_deliveries()
     if expired:
         log.info("deleted %d webhook deliveries past WEBHOOK_DELIVERY_RETENTION", expired)
+    _abort_orphan_uploads()
+
+
+def _abort_orphan_uploads():
+    """Abort multipart uploads no photo holds; a store outage leaves them to the next sweep."""
+    try:
+        aborted = multipart.abort_orphans()
+    except DependencyUnavailable as error:
+        log.warning("open multipart uploads left for the next sweep: %s", error)
+        return
+    if aborted:
+        log.info("aborted %d multipart uploads no pending photo holds", aborted)

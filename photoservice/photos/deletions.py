@@ -14,11 +14,11 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, insert, or_, select, update
 
-from .. import storage, work
+from .. import multipart_store, storage, work
 from ..database import execute, utcnow
 from ..extensions import db
 from .models import StoreDeletion
-from .object_keys import stored_keys
+from .object_keys import original_key, stored_keys
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,19 @@ def schedule(photos):
         late_passes += _late_pass(photo, now)
     if late_passes:
         execute(insert(StoreDeletion), late_passes)
-    return schedule_keys(keys)
+    return _schedule_aborts(photos) + schedule_keys(keys)
+
+
+def _schedule_aborts(photos):
+    """Write the rows that abort these deleted photos' open multipart uploads, parts and all
+    (not committed); their ids. The upload's key is the original's, removed as well."""
+    now = utcnow()
+    aborts = [{"key": original_key(photo.key), "upload_id": photo.multipart_upload_id,
+               "due_at": now, "dispatched_at": now}
+              for photo in photos if photo.multipart_upload_id is not None]
+    if not aborts:
+        return []
+    return execute(insert(StoreDeletion).returning(StoreDeletion.id), aborts).scalars().all()
 
 
 def schedule_upload_removal(photo):
@@ -88,12 +100,15 @@ def remove_objects(deletion_ids):
     Safe to repeat: a row already gone is done, an object already gone is no error.
     Raises DependencyUnavailable while the store is down; the rows stay.
     """
-    rows = db.session.execute(select(StoreDeletion.id, StoreDeletion.key)
+    rows = db.session.execute(select(StoreDeletion.id, StoreDeletion.key, StoreDeletion.upload_id)
                               .where(StoreDeletion.id.in_(deletion_ids))).all()
     db.session.commit()  # no transaction held open across the store calls
     if not rows:
         return 0
-    storage.delete_objects(sorted({key for _, key in rows}))
+    for row in rows:
+        if row.upload_id is not None:
+            multipart_store.abort(row.key, row.upload_id)
+    storage.delete_objects(sorted({row.key for row in rows}))
     db.session.execute(delete(StoreDeletion).where(StoreDeletion.id.in_([row.id for row in rows])))
     db.session.commit()
     return len(rows)

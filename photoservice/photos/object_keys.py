@@ -64,6 +64,14 @@ def original_key(key):
     return f"{key}.original{posixpath.splitext(key)[1]}"
 
 
+def upload_key_of(key):
+    """The upload key whose original `key` is (original_key's inverse), or None if `key` is
+    no original's: how the sweep tells which photo an open multipart upload is for."""
+    stem = posixpath.splitext(key)[0]
+    upload = stem.removesuffix(".original")
+    return upload if upload != stem and original_key(upload) == key else None
+
+
 def served_key(key, original_key):
     """The object readers download and media work read, for a photo's upload `key` and
     `original_key`: the promoted original, or the upload itself for a photo finalized

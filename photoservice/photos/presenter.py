@@ -11,9 +11,11 @@ function returns the dict its route's schema dumps, keyed as the response is:
 Signing costs: one download signer per response, however many links a page
 signs (100 photos sign 200 links with the settings and credentials read once).
 """
-from .. import storage
+from .. import multipart_store, storage
 from .models import PhotoStatus
-from .object_keys import content_type_for, media_kind, served_key
+from .multipart import expires_at
+from .object_keys import content_type_for, media_kind, original_key, served_key
+from .upload_parts import part_count
 
 UPLOADED = PhotoStatus.UPLOADED.value
 
@@ -49,6 +51,30 @@ def upload_policy(row):
     """A presigned POST for the photo's key, of the type its key implies (`{url, fields}`)."""
     key, is_video = row["key"], row["is_video"]
     return storage.upload_policy(key, content_type_for(key, is_video), media_kind(is_video))
+
+
+def multipart_upload(row):
+    """The photo's open resumable upload, as starting it answers."""
+    return dict(_multipart_layout(row), expires_at=expires_at(row))
+
+
+def multipart_status(row, received):
+    """The open upload and the parts the store holds ([(number, size)])."""
+    return dict(_multipart_layout(row), received=[{"part_number": number, "size": size}
+                                                  for number, size in received])
+
+
+def part_urls(row, parts):
+    """A presigned PUT for each of `parts` ([(number, exact length)]) of the open upload."""
+    sign = multipart_store.part_urls(original_key(row["key"]), row["multipart_upload_id"])
+    return {"parts": [{"part_number": number, "url": sign(number, length), "size": length, "headers": {}}
+                      for number, length in parts]}
+
+
+def _multipart_layout(row):
+    size, part_size = row["multipart_size"], row["multipart_part_size"]
+    return {"upload_id": row["multipart_upload_id"], "part_size": part_size,
+            "part_count": part_count(size, part_size)}
 
 
 def _variant_links(variants, sign):

@@ -5,10 +5,11 @@ from ..web import openapi
 from ..web.auth import SECURITY, authenticate, current_caller
 from ..web.blueprint import Blueprint
 from ..web.pagination import page_body
-from . import lifecycle, presenter, services
-from .schemas import (PhotoCreatedSchema, PhotoCreateSchema, PhotoDetailSchema,
-                      PhotoListQuerySchema, PhotoPageSchema, PhotoSchema, PhotoUpdateSchema,
-                      UploadPolicySchema)
+from . import lifecycle, multipart, presenter, services
+from .schemas import (MultipartStartSchema, MultipartStatusSchema, MultipartUploadSchema,
+                      PartNumbersSchema, PartUrlsSchema, PhotoCreatedSchema, PhotoCreateSchema,
+                      PhotoDetailSchema, PhotoListQuerySchema, PhotoPageSchema, PhotoSchema,
+                      PhotoUpdateSchema, UploadPolicySchema)
 
 blp = Blueprint("photos", __name__, url_prefix="/light/photos", description="Photos and their uploads.")
 blp.before_request(authenticate)
@@ -81,3 +82,42 @@ class PhotoUploadUrl(MethodView):
     def post(self, photo_id):
         """Get a fresh presigned POST for a pending photo's file (its creator only)"""
         return presenter.upload_policy(services.photo_to_upload(current_caller(), photo_id))
+
+
+@blp.route("/<int:photo_id>/multipart/")
+class PhotoMultipart(MethodView):
+    @blp.response(200, MultipartStatusSchema)
+    @blp.error_responses(401, 403, 404, 409, 429, 503)
+    @blp.doc(security=SECURITY, operationId="getMultipartUpload")
+    def get(self, photo_id):
+        """The parts of a resumable upload the store has received (read it to resume)"""
+        return presenter.multipart_status(*multipart.upload_status(current_caller(), photo_id))
+
+    @blp.arguments(MultipartStartSchema)
+    @blp.response(201, MultipartUploadSchema)
+    @blp.alt_response(200, schema=MultipartUploadSchema, success=True,
+                      description="The upload already open for this size.")
+    @blp.error_responses(400, 401, 403, 404, 409, 413, 415, 429, 503)
+    @blp.doc(security=SECURITY, operationId="startMultipartUpload")
+    def post(self, data, photo_id):
+        """Start a resumable upload of a pending photo's file in parts (its creator only)"""
+        photo, created = multipart.start_upload(current_caller(), photo_id, data["size"])
+        return presenter.multipart_upload(photo), 201 if created else 200
+
+    @blp.response(204)
+    @blp.error_responses(401, 403, 404, 409, 429, 503)
+    @blp.doc(security=SECURITY, operationId="abortMultipartUpload")
+    def delete(self, photo_id):
+        """Abort a resumable upload: its parts are removed, the photo stays pending"""
+        multipart.abort_upload(current_caller(), photo_id)
+
+
+@blp.route("/<int:photo_id>/multipart/parts/")
+class PhotoMultipartParts(MethodView):
+    @blp.arguments(PartNumbersSchema)
+    @blp.response(200, PartUrlsSchema)
+    @blp.error_responses(400, 401, 403, 404, 409, 413, 415, 429, 503)
+    @blp.doc(security=SECURITY, operationId="getMultipartPartUrls")
+    def post(self, data, photo_id):
+        """Presigned PUT URLs for parts of a resumable upload (fresh ones on every call)"""
+        return presenter.part_urls(*multipart.parts_to_send(current_caller(), photo_id, data["part_numbers"]))

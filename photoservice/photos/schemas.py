@@ -158,3 +158,52 @@ class PhotoPageSchema(FastDumpSchema):
     next = fields.String(allow_none=True, required=True)
     previous = fields.String(allow_none=True, required=True)
     results = fields.List(fields.Nested(PhotoSchema), required=True)
+
+
+class MultipartStartSchema(ma.Schema):
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1), metadata={
+        "description": "The file's exact size in bytes: at most PHOTO_UPLOAD_MAX_BYTES for a "
+                       "photo, VIDEO_UPLOAD_MAX_BYTES for a video.", "example": 400_000_000})
+
+
+class MultipartUploadSchema(FastDumpSchema):
+    upload_id = fields.String(required=True)
+    part_size = fields.Integer(required=True, metadata={
+        "description": "Bytes in every part but the last (at least 5 MiB)."})
+    part_count = fields.Integer(required=True, metadata={"description": "Parts 1 to part_count."})
+    expires_at = fields.DateTime(required=True, metadata={
+        "description": "When an upload left unfinished is aborted (the photo's pending TTL)."})
+
+
+class PartNumbersSchema(ma.Schema):
+    part_numbers = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(1, 10_000)), required=True,
+        validate=validate.Length(1, 100),
+        metadata={"description": "Up to 100 part numbers, each within 1..part_count.", "example": [1, 2]})
+
+
+class PartUrlSchema(FastDumpSchema):
+    part_number = fields.Integer(required=True)
+    url = fields.String(required=True, metadata={
+        "description": "PUT the part's bytes here, expiring like upload policies."})
+    size = fields.Integer(required=True, metadata={
+        "description": "The part's exact length: signed into the URL where the store checks it."})
+    headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True, metadata={
+        "description": "Headers to send with the PUT (none today: the body sets the length)."})
+
+
+class PartUrlsSchema(FastDumpSchema):
+    parts = fields.List(fields.Nested(PartUrlSchema), required=True)
+
+
+class ReceivedPartSchema(FastDumpSchema):
+    part_number = fields.Integer(required=True)
+    size = fields.Integer(required=True)
+
+
+class MultipartStatusSchema(FastDumpSchema):
+    upload_id = fields.String(required=True)
+    part_size = fields.Integer(required=True)
+    part_count = fields.Integer(required=True)
+    received = fields.List(fields.Nested(ReceivedPartSchema), required=True, metadata={
+        "description": "The parts the store holds, from its own list: send the others."})

@@ -15,7 +15,7 @@ from ..database import MAX_ID, columns_of, execute, stored_row, utcnow
 from ..errors import Conflict, NotAllowed, NotFound
 from ..extensions import db
 from ..media import formats
-from . import deletions, events, queries
+from . import deletions, events, queries, upload_parts
 from .models import REFERENCES, MediaStatus, Photo, PhotoStatus
 from .object_keys import media_kind, object_key, original_key
 from .references import anchor_of, consistent_references, resolve_job
@@ -100,12 +100,18 @@ def photo_to_upload(caller, photo_id):
 
     For the phone whose policy expired before it could upload (offline, say).
     """
-    photo = visible_or_404(caller, photo_id)
+    return columns_of(own_pending(caller, photo_id))
+
+
+def own_pending(caller, photo_id, lock=False):
+    """The photo if the caller created it and it is still pending (`lock`: its row locked
+    until commit): 404 if they cannot see it, 403 if not theirs, 409 once uploaded."""
+    photo = visible_or_404(caller, photo_id, lock)
     if photo.created_by != caller.user_id:
         raise NotAllowed("Only the user who created the photo can upload its file.")
     if photo.is_uploaded:
         raise Conflict("The photo is already uploaded; its file cannot be replaced.")
-    return columns_of(photo)
+    return photo
 
 
 def get_photo(caller, photo_id):
@@ -125,6 +131,8 @@ def finalize_upload(caller, photo_id):
     photo = visible_or_404(caller, photo_id)
     if photo.is_uploaded:
         return columns_of(photo)
+    if photo.multipart_upload_id is not None:
+        return _finalize_resumable(photo_id)
     stored, content_type = _checked_upload(photo)
     # The photo may have been deleted (or finalized by a repeat) since it was read.
     # From here to the commit its row is locked, across the copy (~0.3 s for 100 MiB):
@@ -137,6 +145,54 @@ def finalize_upload(caller, photo_id):
     original = original_key(photo.key)
     with _same_upload():
         storage.promote(photo.key, original, stored.etag, content_type)
+    return _record_upload(photo, original, stored, content_type)
+
+
+def _finalize_resumable(photo_id):
+    """Finalize through an open multipart upload: completed from the store's own part list
+    into the original's key, then checked there; nothing is copied.
+
+    The row is locked from the start: a repeat, an abort or a delete waits, so one
+    finalize completes the upload and commits it.
+    """
+    photo = queries.lock(photo_id)
+    if photo is None:
+        raise NotFound("Photo not found.")
+    if photo.is_uploaded:
+        return columns_of(photo)
+    original = original_key(photo.key)
+    try:
+        stored = upload_parts.complete(photo, original)
+        content_type = _checked_resumable(photo, original, stored)
+    except upload_parts.UploadGone:
+        _forget_upload(photo)
+        raise
+    _forget_upload(photo, commit=False)
+    return _record_upload(photo, original, stored, content_type)
+
+
+def _checked_resumable(photo, original, stored):
+    """The content type of a completed upload, checked as a POST's is against the limit of
+    its kind; a file refused is removed and the upload forgotten (start again)."""
+    if stored.size > upload_parts.upload_limit(photo.is_video):
+        storage.delete_objects([original])
+        _forget_upload(photo)
+        raise Conflict("The stored file is larger than the size limit; it was removed.")
+    try:
+        return _checked_content(photo, stored.etag, original)
+    except Conflict:
+        _forget_upload(photo)
+        raise
+
+
+def _forget_upload(photo, commit=True):
+    photo.multipart_upload_id = photo.multipart_size = photo.multipart_part_size = None
+    if commit:
+        db.session.commit()
+
+
+def _record_upload(photo, original, stored, content_type):
+    """Make the checked file the photo's original and the photo uploaded; queue its media work."""
     photo.original_key = original
     photo.content_type = content_type
     photo.size, photo.etag = stored.size, stored.etag
@@ -174,18 +230,20 @@ def _checked_upload(photo):
     return stored, _checked_content(photo, stored.etag)
 
 
-def _checked_content(photo, etag):
-    """The content type the stored bytes (version `etag`) really are, whatever the upload claimed.
+def _checked_content(photo, etag, key=None):
+    """The content type the stored bytes (version `etag` of `key`, the upload's by default)
+    really are, whatever the upload claimed.
 
     A file of another kind is removed from the store and refused; the photo stays
     pending, so the client can upload the right file and finalize again.
     """
+    key = key or photo.key
     with _same_upload():
-        head = storage.read_head(photo.key, formats.SNIFF_BYTES, etag)
+        head = storage.read_head(key, formats.SNIFF_BYTES, etag)
     found = formats.sniff(head or b"")
     if formats.accepted(found, photo.is_video):
         return found
-    storage.delete_objects([photo.key])
+    storage.delete_objects([key])
     expected = "an MP4 or QuickTime video" if photo.is_video else "a JPEG, PNG, HEIC/HEIF or WebP image"
     raise Conflict(f"The uploaded file is {formats.describe(head or b'')}, not {expected}; it was "
                    "removed. Upload the file again with the same upload_url fields, then finalize.")

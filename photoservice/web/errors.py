@@ -27,6 +27,11 @@ class ErrorSchema(ma.Schema):
         values=ma.fields.List(ma.fields.String()),
         metadata={"description": "Messages per offending field name"},
     )
+    missing_parts = ma.fields.List(ma.fields.Integer(), metadata={
+        "description": "Finalize of a resumable upload: the parts the store has not received."})
+    wrong_size_parts = ma.fields.List(ma.fields.Integer(), metadata={
+        "description": "Finalize of a resumable upload: the parts received with another size "
+                       "than their URL's `size`."})
 
 
 def error_body(code, message, errors=None):
@@ -73,7 +78,8 @@ def handle_http_exception(error):
 
 
 def handle_service_error(error):
-    return error_body(error.status_code, error.message, error.errors), error.status_code, error.headers
+    body = dict(error_body(error.status_code, error.message, error.errors), **error.details)
+    return body, error.status_code, error.headers
 
 
 def handle_database_unavailable(error):

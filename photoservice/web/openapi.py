@@ -27,12 +27,16 @@ ERROR_RESPONSES = {
     400: ("Invalid input: `errors` names each offending field and why.", {}),
     401: ("No API key, or an unknown or revoked one.", {"WWW-Authenticate": WWW_AUTHENTICATE}),
     403: ("The caller's role may not do this: webhooks are managed by owners only, and "
-          "only a photo's creator renews its upload URL.", {}),
-    404: ("No such object (photo, webhook endpoint, delivery) among those the caller may see.", {}),
+          "only a photo's creator renews its upload URL or uploads it in parts.", {}),
+    404: ("No such object (photo, webhook endpoint, delivery) among those the caller may see; "
+          "for a photo's multipart/ routes, also: no resumable upload is open.", {}),
     409: ("A state conflict. Finalize: the upload is not done (the file is not in the store, "
           "does not fit the upload policy, or is not a photo (JPEG, PNG, HEIC/HEIF, WebP) or "
           "video (MP4, QuickTime) whatever its Content-Type said; such a file is removed; the "
-          "photo stays pending). Upload URL: the photo is already uploaded. Webhooks: the "
+          "photo stays pending); with a resumable upload open, parts missing or of the wrong "
+          "size (`missing_parts`, `wrong_size_parts`; the upload stays open to be fixed). Upload "
+          "URL and multipart/: the photo is already uploaded; starting a resumable upload of "
+          "another size than the one open (abort it first). Webhooks: the "
           "endpoint is disabled (redeliver), or the company has its maximum of endpoints (create).", {}),
     413: ("The request body is larger than the server accepts.", {}),
     415: ("The request body is not JSON (send Content-Type: application/json).", {}),
