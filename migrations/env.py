@@ -9,10 +9,10 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# Keep the application's loggers working when migrations run in-process.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# The app factory has set up logging in LOG_FORMAT (photoservice/logs.py): the
+# migrations' lines go there. alembic.ini's logging is for a bare `alembic` run.
+if not any(getattr(handler, "photoservice", False) for handler in logging.getLogger().handlers):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

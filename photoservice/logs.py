@@ -94,3 +94,4 @@ def configure(log_format, level):
     handler.photoservice = True
     root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(True)  # Python's warnings (Celery's about root, say) as lines too

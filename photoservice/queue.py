@@ -4,7 +4,9 @@ Tasks are sent by name so the web process never imports the worker code. Every
 kind of work (photoservice.work.KINDS) is enqueued with one plain call after its
 transaction commits, `enqueue(kind, ids)`; if the broker is down the call returns
 and the rows' outbox markers are cleared, so the periodic sweep sends them later:
-nothing is lost. This module knows task names and ids, no domain package.
+nothing is lost. Each message carries the id of the request that queued the work
+(photoservice.request_ids) in a header: the worker's log lines say it. This module
+knows task names and ids, no domain package.
 """
 import logging
 
@@ -13,7 +15,7 @@ from flask import current_app, has_app_context
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
-from . import work
+from . import request_ids, work
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +39,29 @@ def celery_init_app(app):
     return celery_app
 
 
+def message_headers(request_id):
+    """The message headers that carry `request_id` (none for None)."""
+    return {request_ids.MESSAGE_HEADER: request_id} if request_id else None
+
+
 def send(task_name, *args, countdown=None):
-    """Publish one task by name; raises one of BROKER_DOWN at once if the broker is down.
+    """Publish one task by name, with the current request id; raises one of BROKER_DOWN
+    at once if the broker is down.
 
     No time limits in the message: the worker's settings give each task its own (a
     process that has the task registered would otherwise stamp its settings' limits).
     """
     current_app.extensions["celery"].send_task(task_name, args=list(args), countdown=countdown,
-                                               retry=False, time_limit=None, soft_time_limit=None)
+                                               retry=False, time_limit=None, soft_time_limit=None,
+                                               headers=message_headers(request_ids.current()))
 
 
 def enqueue(kind, ids, countdown=None):
     """Queue committed work of `kind` (a name in work.KINDS) on the rows `ids`: one task
     per id, or per batch of the kind's size, so each shows in Flower. If the broker is
-    down, what was not sent is marked undispatched and the sweep sends it."""
+    down, what was not sent is marked undispatched and the sweep sends it.
+
+    The messages carry the current request id (`request_ids.acting_for` sets another)."""
     kind, ids, done = work.KINDS[kind], list(ids), 0
     for subject, covered in work.batches(kind, ids):
         try:

@@ -12,6 +12,7 @@ filter (photoservice.logs) copies it onto every record written meanwhile.
 """
 import re
 import uuid
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 #: The HTTP header, on requests, responses and webhook deliveries.
@@ -54,3 +55,14 @@ def bind(**fields):
 
 def unbind(token):
     _context.reset(token)
+
+
+@contextmanager
+def acting_for(request_id):
+    """Within: the current request id is `request_id` (work sent on behalf of another
+    request: `photo.processed` goes out with the finalize's id)."""
+    token = bind(**{**context(), "request_id": request_id})
+    try:
+        yield
+    finally:
+        unbind(token)

@@ -44,6 +44,8 @@ class Kind:
     #: Ids per task: None sends one id per task (its argument the id itself); a number
     #: sends lists of up to that many (a purge's hundreds of photos become a few tasks).
     batch: Optional[int] = None
+    #: What the task's argument is, as its log lines name it.
+    subject: str = "photo_id"
 
 
 KINDS = {kind.name: kind for kind in (
@@ -52,9 +54,9 @@ KINDS = {kind.name: kind for kind in (
     Kind("media", "workers.tasks.process_media", "photoservice.photos.outbox", queue="media",
          time_limit="MEDIA_TIME_LIMIT"),
     Kind("store_deletion", "workers.tasks.delete_stored_objects", "photoservice.photos.deletions",
-         batch=100),
+         batch=100, subject="deletion_ids"),
     Kind("delivery", "workers.tasks.deliver_webhook", "photoservice.webhooks.outbox",
-         queue="webhooks", process="webhooks"),
+         queue="webhooks", process="webhooks", subject="delivery_id"),
 )}
 
 
@@ -67,6 +69,9 @@ class Rows(NamedTuple):
     #: (subject, countdown): a retry is scheduled, the sweep waits; for kinds whose task
     #: runs through workers.retries.run_with_retries.
     note_retry: Optional[Callable] = None
+    #: (ids) -> {id: the id of the request that queued its work, or None}: the sweep
+    #: sends the work again with it (photoservice.request_ids).
+    request_ids: Callable = lambda ids: {}
 
 
 _ROWS = {}
@@ -102,6 +107,11 @@ def batches(kind, ids):
     if kind.batch is None:
         return [(ident, [ident]) for ident in ids]
     return [(ids[start:start + kind.batch],) * 2 for start in range(0, len(ids), kind.batch)]
+
+
+def subjects():
+    """{task name: what its argument is, as log lines name it}."""
+    return {kind.task: kind.subject for kind in KINDS.values()}
 
 
 def time_limits():

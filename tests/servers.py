@@ -101,10 +101,11 @@ class WebServer:
         self.port = free_port()
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         root = Path(__file__).resolve().parent.parent
+        self.log_path = log_path
         self.log = open(log_path, "wb") if log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [gunicorn, "wsgi:app", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--access-logfile", "-"],  # as the Procfile runs it
+             "-c", "gunicorn.conf.py"],  # as the Procfile runs it
             cwd=root, env=env, stdout=self.log, stderr=self.log)
 
     @property

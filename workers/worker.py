@@ -9,6 +9,9 @@ flask_app = create_app()
 celery_app = flask_app.extensions["celery"]
 
 import workers.tasks  # noqa: E402,F401  (registers the tasks)
+from workers import log_context  # noqa: E402
+
+log_context.connect(flask_app)
 
 if flask_app.config["GEOCODER"] == "offline":
     load_cities()  # in the parent, so forked children share one copy of the dataset

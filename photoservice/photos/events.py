@@ -14,7 +14,7 @@ from functools import partial
 
 from sqlalchemy import select, update
 
-from .. import queue
+from .. import queue, request_ids
 from ..database import utcnow
 from ..extensions import db
 from ..webhooks import events as webhooks
@@ -23,9 +23,10 @@ from .models import WORK_DONE, Photo
 from .representation import photo_record
 
 
-def emit(photo, event_type):
-    """Write the deliveries of one event about `photo` (still loaded); returns their ids."""
-    return webhooks.emit(photo.company_id, event_type, partial(photo_record, photo))
+def emit(photo, event_type, request_id=None):
+    """Write the deliveries of one event about `photo` (still loaded); returns their ids.
+    They carry `request_id`, by default the current request's."""
+    return webhooks.emit(photo.company_id, event_type, partial(photo_record, photo), request_id)
 
 
 def photo_uploaded(photo):
@@ -70,11 +71,15 @@ def _announce(candidates):
                             Photo.processed_event_at.is_(None), WORK_DONE)
         .values(processed_event_at=utcnow()).returning(Photo.id)
         .execution_options(synchronize_session=False)).scalars().all()
-    deliveries = []
+    deliveries = {}
     for photo_id in claimed:
         # The other task changed the row too: read it as it is now, not as this session left it.
         photo = db.session.get(Photo, photo_id, populate_existing=True)
-        deliveries += emit(photo, EventType.PHOTO_PROCESSED)
+        # What it announces is the finalize's: the request whose media work ended last.
+        request_id = photo.media_request_id or photo.request_id or request_ids.current()
+        deliveries.setdefault(request_id, []).extend(emit(photo, EventType.PHOTO_PROCESSED, request_id))
     db.session.commit()
-    queue.enqueue("delivery", deliveries)
+    for request_id, ids in deliveries.items():
+        with request_ids.acting_for(request_id):
+            queue.enqueue("delivery", ids)
     return claimed

@@ -90,6 +90,9 @@ class Photo(CompanyOwned, db.Model):
     processing_attempts: Mapped[int] = mapped_column(default=0)
     # Outbox marker: when the work was last handed to the broker; NULL = not yet.
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    # The X-Request-ID of the request that queued the metadata work (the create), which
+    # the sweep sends it again with; `media_request_id` (the finalize's) likewise.
+    request_id: Mapped[str | None] = mapped_column(String(200))
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The file itself, read by the media worker.
     sha256: Mapped[str | None] = mapped_column(String(64))
@@ -106,6 +109,7 @@ class Photo(CompanyOwned, db.Model):
     media_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     # The media work's outbox marker, like dispatched_at.
     media_dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    media_request_id: Mapped[str | None] = mapped_column(String(200))
     media_processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When `photo.processed` was announced: set once, by whichever work finished last.
     processed_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -169,5 +173,7 @@ class StoreDeletion(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Outbox marker, like Photo.dispatched_at: NULL = not handed to the broker yet.
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The X-Request-ID of the request that deleted the photo, like Photo.request_id.
+    request_id: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -67,6 +67,13 @@ def due_for_media(limit=500):
                 limit)
 
 
+def request_ids(photo_ids, column=Photo.request_id):
+    """{photo id: the id of the request that queued its work} (photoservice.request_ids)."""
+    if not photo_ids:
+        return {}
+    return dict(db.session.execute(select(Photo.id, column).where(Photo.id.in_(photo_ids))).all())
+
+
 def _due(unfinished, attempts, marker, failed, limit):
     config = current_app.config
     tries = config["PROCESSING_MAX_ATTEMPTS"]
@@ -82,7 +89,9 @@ def _due(unfinished, attempts, marker, failed, limit):
 
 
 work.register("metadata", due=due_for_dispatch, mark_dispatched=mark_dispatched,
-              mark_undispatched=mark_undispatched, note_retry=hold_for_retry)
+              mark_undispatched=mark_undispatched, note_retry=hold_for_retry,
+              request_ids=request_ids)
 work.register("media", due=due_for_media, mark_dispatched=partial(mark_dispatched, marker=MEDIA),
               mark_undispatched=partial(mark_undispatched, marker=MEDIA),
-              note_retry=partial(hold_for_retry, marker=MEDIA))
+              note_retry=partial(hold_for_retry, marker=MEDIA),
+              request_ids=partial(request_ids, column=Photo.media_request_id))

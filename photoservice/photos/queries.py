@@ -43,7 +43,8 @@ def has_tags(tags):
 #: What a listed photo shows: every column but the workers' bookkeeping.
 LISTED_COLUMNS = tuple(column for column in Photo.__table__.columns if column.key not in (
     "company_id", "etag", "processing_attempts", "dispatched_at", "media_attempts",
-    "media_dispatched_at", "media_processed_at", "processed_event_at"))
+    "media_dispatched_at", "media_processed_at", "processed_event_at", "request_id",
+    "media_request_id"))
 
 #: The list's filters, each as a condition on a bind parameter of its own name.
 FILTERS = {

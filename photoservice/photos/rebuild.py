@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from .. import queue
+from .. import queue, request_ids
 from ..database import utcnow
 from ..extensions import db
 from .models import MediaStatus, Photo, PhotoStatus
@@ -64,7 +64,7 @@ def requeue_media(company_id=None, photo_id=None, batch=BATCH):
         requeued = db.session.execute(
             update(Photo).where(Photo.id.in_(ids), *candidates)
             .values(media_status=MediaStatus.QUEUED.value, media_attempts=0, media_error=None,
-                    sha256=None, media_dispatched_at=utcnow())
+                    sha256=None, media_dispatched_at=utcnow(), media_request_id=request_ids.current())
             .returning(Photo.id).execution_options(synchronize_session=False)).scalars().all()
         db.session.commit()
         queue.enqueue("media", sorted(requeued))

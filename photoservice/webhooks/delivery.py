@@ -26,6 +26,7 @@ from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import update
 
+from .. import request_ids
 from ..database import utcnow
 from ..extensions import db
 from ..redaction import redacted_error
@@ -60,6 +61,8 @@ class Claim:
     message_id: str
     payload: dict
     attempts: int
+    #: The id of the request whose change the event announces: sent as X-Request-ID.
+    request_id: str | None
 
 
 def attempt(delivery_id):
@@ -83,6 +86,7 @@ def attempt(delivery_id):
     body = json.dumps(claim.payload, separators=(",", ":"))
     try:
         headers = signed_headers(signing_secrets(endpoint, utcnow()), claim.message_id, body)
+        headers[request_ids.HEADER] = claim.request_id or request_ids.current() or request_ids.new_id()
     except InvalidToken:
         log.error("delivery %s: %s (endpoint %s)", claim.delivery_id, SECRET_UNREADABLE, endpoint.id)
         return _failed(claim, SECRET_UNREADABLE)
@@ -117,7 +121,7 @@ def _claim(delivery_id):
                WebhookDelivery.next_attempt_at <= now + timedelta(seconds=1))
         .values(attempts=WebhookDelivery.attempts + 1, last_attempt_at=now, next_attempt_at=now + lease)
         .returning(WebhookDelivery.endpoint_id, WebhookDelivery.message_id, WebhookDelivery.payload,
-                   WebhookDelivery.attempts)
+                   WebhookDelivery.attempts, WebhookDelivery.request_id)
         .execution_options(synchronize_session=False)).one_or_none()
     return None if row is None else Claim(delivery_id, now, *row)
 

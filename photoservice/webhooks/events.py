@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
+from .. import request_ids
 from ..database import utcnow
 from ..extensions import db
 from .models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
@@ -30,8 +31,11 @@ def event_body(event_type, data):
     return {"type": event_type, "timestamp": datetime.now(timezone.utc).isoformat(), "data": data}
 
 
-def emit(company_id, event_type, data):
+def emit(company_id, event_type, data, request_id=None):
     """Write the deliveries of one event in the current transaction; returns their ids.
+
+    Each carries `request_id`, the id of the request whose change the event announces
+    (by default the current one's), and sends it as X-Request-ID.
 
     `data()` builds the event's plain payload: called only when an endpoint wants the
     event, after a flush (so the subject's own timestamps are as they will be stored).
@@ -46,5 +50,6 @@ def emit(company_id, event_type, data):
     rows = [{"company_id": company_id, "endpoint_id": endpoint_id, "event_type": event_type,
              "message_id": message_id, "payload": payload, "status": DeliveryStatus.PENDING.value,
              "attempts": 0, "next_attempt_at": now, "dispatched_at": now, "created_at": now,
-             "updated_at": now} for endpoint_id in endpoint_ids]
+             "updated_at": now, "request_id": request_id or request_ids.current()}
+            for endpoint_id in endpoint_ids]
     return db.session.scalars(db.insert(WebhookDelivery).returning(WebhookDelivery.id), rows).all()

@@ -65,6 +65,8 @@ class WebhookDelivery(CompanyOwned, db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Outbox marker: when the due attempt was handed to the broker; NULL = not yet.
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The X-Request-ID of the request whose change the event announces, sent with it.
+    request_id: Mapped[str | None] = mapped_column(String(200))
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status_code: Mapped[int | None]
     last_error: Mapped[str | None] = mapped_column(Text)

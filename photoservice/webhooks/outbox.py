@@ -55,6 +55,14 @@ def due_deliveries(limit=500):
     return ids
 
 
+def request_ids(delivery_ids):
+    """{delivery id: the id of the request whose change it announces}."""
+    if not delivery_ids:
+        return {}
+    return dict(db.session.execute(select(WebhookDelivery.id, WebhookDelivery.request_id)
+                                   .where(WebhookDelivery.id.in_(delivery_ids))).all())
+
+
 def note_stopped_attempt(delivery_id, since, reason):
     """An attempt begun at or after `since` was stopped by the task's time limit.
 
@@ -90,4 +98,4 @@ def delete_old_deliveries(batch=RETENTION_BATCH, statements=RETENTION_STATEMENTS
 
 
 work.register("delivery", due=due_deliveries, mark_dispatched=mark_dispatched,
-              mark_undispatched=mark_undispatched)
+              mark_undispatched=mark_undispatched, request_ids=request_ids)
