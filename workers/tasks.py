@@ -9,13 +9,13 @@ import logging
 from celery import shared_task
 from flask import current_app
 
-from photoservice import work
+from photoservice import request_ids, work
 from photoservice.database import DATABASE_UNAVAILABLE, utcnow
 from photoservice.errors import DependencyUnavailable
 from photoservice.photos import deletions, events, lifecycle, multipart
 from photoservice.processing import media
 from photoservice.processing import services as processing
-from photoservice.queue import enqueue
+from photoservice.queue import enqueue, message_headers
 from photoservice.redaction import redacted_error
 from photoservice.sweep_lock import sweep_lock
 from photoservice.webhooks import delivery
@@ -88,6 +88,15 @@ def sweep_processing():
         _sweep()
 
 
+def _by_request(ids, stored):
+    """`ids` grouped by the request id stored with their work; work no request
+    caused goes with the sweep's own id (a `sweep-…` one)."""
+    groups = {}
+    for ident in ids:
+        groups.setdefault(stored.get(ident) or request_ids.current(), []).append(ident)
+    return groups.items()
+
+
 def _sweep():
     purged = lifecycle.purge_abandoned()
     if purged:
@@ -96,8 +105,9 @@ def _sweep():
     for kind in KINDS.values():
         rows = work.rows(kind.name)
         ids = rows.due()
-        for subject, _ in work.batches(kind, ids):
-            tasks[kind.task].apply_async(args=[subject])
+        for request_id, same in _by_request(ids, rows.request_ids(ids)):
+            for subject, _ in work.batches(kind, same):
+                tasks[kind.task].apply_async(args=[subject], headers=message_headers(request_id))
         rows.mark_dispatched(ids)
         if ids:
             log.info("swept %s work: %d sent to %s", kind.name, len(ids), kind.task)

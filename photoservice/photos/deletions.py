@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, insert, or_, select, update
 
-from .. import multipart_store, storage, work
+from .. import multipart_store, request_ids, storage, work
 from ..database import execute, utcnow
 from ..extensions import db
 from .models import StoreDeletion
@@ -76,13 +76,15 @@ def schedule_keys(keys):
         return []
     now = utcnow()
     return execute(insert(StoreDeletion).returning(StoreDeletion.id),
-                   [{"key": key, "due_at": now, "dispatched_at": now} for key in keys]).scalars().all()
+                   [{"key": key, "due_at": now, "dispatched_at": now, "request_id": request_ids.current()}
+                    for key in keys]).scalars().all()
 
 
 def _late_pass(photo, now):
     """The row of a second pass over the photo's upload key, if a policy for it may still be valid."""
     late = _policies_expire(photo, now)
-    return [{"key": photo.key, "due_at": late, "dispatched_at": None}] if late > now else []
+    return ([{"key": photo.key, "due_at": late, "dispatched_at": None,
+              "request_id": request_ids.current()}] if late > now else [])
 
 
 def _policies_expire(photo, now):
@@ -145,6 +147,14 @@ def due(limit=500):
     return ids
 
 
+def stored_request_ids(deletion_ids):
+    """{deletion id: the id of the request that deleted its photo}."""
+    if not deletion_ids:
+        return {}
+    return dict(db.session.execute(select(StoreDeletion.id, StoreDeletion.request_id)
+                                   .where(StoreDeletion.id.in_(deletion_ids))).all())
+
+
 def mark_dispatched(deletion_ids):
     """The sweep handed these deletions to the broker just now."""
     _set_dispatched(deletion_ids, utcnow())
@@ -163,4 +173,5 @@ def _set_dispatched(deletion_ids, when):
 
 
 work.register("store_deletion", due=due, mark_dispatched=mark_dispatched,
-              mark_undispatched=mark_undispatched, note_retry=note_retry)
+              mark_undispatched=mark_undispatched, note_retry=note_retry,
+              request_ids=stored_request_ids)

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import bindparam, literal, select
 from sqlalchemy.dialects.postgresql import insert
 
-from .. import queue, storage
+from .. import queue, request_ids, storage
 from ..database import MAX_ID, columns_of, execute, stored_row, utcnow
 from ..errors import Conflict, NotAllowed, NotFound
 from ..extensions import db
@@ -37,6 +37,7 @@ def create_photo(caller, data):
         company_id=caller.company_id,
         created_by=caller.user_id,
         status=PhotoStatus.PENDING_UPLOAD.value,
+        request_id=request_ids.current(),
         **{REFERENCES[f].key: object_id for f, object_id in references.items() if f != "job"},
     )
     for _ in range(KEY_ATTEMPTS):
@@ -199,6 +200,7 @@ def _record_upload(photo, original, stored, content_type):
     photo.status = PhotoStatus.UPLOADED.value
     photo.uploaded_at = utcnow()
     photo.media_status, photo.media_dispatched_at = MediaStatus.QUEUED.value, utcnow()
+    photo.media_request_id = request_ids.current()
     removals = deletions.schedule_upload_removal(photo)
     deliveries = events.photo_uploaded(photo)
     db.session.commit()
