@@ -2,7 +2,7 @@
 
 Python: openapi-python-client must build every operation and model (a skipped one
 fails the test), and the generated package runs the photo flow and the other
-routes. TypeScript: openapi-typescript's types, compiled by tsc in strict mode
+routes, a resumed upload (multipart) among them. TypeScript: openapi-typescript's types, compiled by tsc in strict mode
 with a short script that uses them, which then runs the flow with fetch.
 The npm packages (tests/sdk/package.json) are cached under .dev/sdk-node.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from photoservice.photos.upload_parts import MIN_PART_SIZE
 from tests.support import JPEG_STUB, upload
 
 pytestmark = pytest.mark.slow
@@ -135,6 +136,49 @@ def test_python_sdk_runs_the_photo_flow(python_sdk, server, company):
     assert delete_photo.sync_detailed(client=client, photo_id=created.id).status_code == 204
     missing = get_photo.sync_detailed(client=client, photo_id=created.id)
     assert missing.status_code == 404 and isinstance(missing.parsed, Error)
+
+
+def test_python_sdk_runs_a_resumed_upload(python_sdk, server, company):
+    """A file in two parts: the first sent, the connection lost, the status read, the rest sent."""
+    from photoservice_sdk import AuthenticatedClient
+    from photoservice_sdk.api.photos import (
+        abort_multipart_upload, create_photo, finalize_photo_upload, get_multipart_part_urls,
+        get_multipart_upload, start_multipart_upload)
+    from photoservice_sdk.models import (
+        Error, MultipartStart, MultipartStatus, MultipartUpload, PartNumbers, PartUrls, Photo,
+        PhotoCreate)
+
+    client = AuthenticatedClient(base_url=server.url, token=role_key(company, "crew"))
+    created = create_photo.sync(client=client, body=PhotoCreate(name="Walkaround.jpg"))
+    content = JPEG_STUB + b"0" * (MIN_PART_SIZE + 1000 - len(JPEG_STUB))
+    started = start_multipart_upload.sync(client=client, photo_id=created.id,
+                                          body=MultipartStart(size=len(content)))
+    assert isinstance(started, MultipartUpload) and started.part_count == 2, started
+
+    def send(numbers):
+        urls = get_multipart_part_urls.sync(client=client, photo_id=created.id,
+                                            body=PartNumbers(part_numbers=numbers))
+        assert isinstance(urls, PartUrls), urls
+        for part in urls.parts:
+            body = content[(part.part_number - 1) * started.part_size:][:part.size]
+            assert requests.put(part.url, data=body, headers=part.headers.to_dict(),
+                                timeout=60).status_code == 200
+
+    send([1])
+    status = get_multipart_upload.sync(client=client, photo_id=created.id)
+    assert isinstance(status, MultipartStatus)
+    received = {part.part_number for part in status.received}
+    assert received == {1}
+    send([n for n in range(1, status.part_count + 1) if n not in received])
+    finalized = finalize_photo_upload.sync(client=client, photo_id=created.id)
+    assert isinstance(finalized, Photo) and finalized.size == len(content), finalized
+
+    second = create_photo.sync(client=client, body=PhotoCreate(name="Porch"))
+    start_multipart_upload.sync(client=client, photo_id=second.id, body=MultipartStart(size=10))
+    incomplete = finalize_photo_upload.sync_detailed(client=client, photo_id=second.id)
+    assert incomplete.status_code == 409 and isinstance(incomplete.parsed, Error)
+    assert incomplete.parsed.missing_parts == [1] and incomplete.parsed.wrong_size_parts == []
+    assert abort_multipart_upload.sync_detailed(client=client, photo_id=second.id).status_code == 204
 
 
 def test_python_sdk_manages_webhooks(python_sdk, server, company):
