@@ -37,7 +37,8 @@ FIELDS = ("id", "name", "description", "job_id", "job_inspection_line_item_id", 
           "is_video", "client_id", "status", "created_by", "created_at", "updated_at", "uploaded_at",
           "captured_at", "latitude", "longitude", "location", "key", "content_type", "size",
           "processing_status", "processing_error", "location_error", "processed_at", "width", "height",
-          "sha256", "captured_at_source", "media_status", "media_error", "media_warnings", "variants")
+          "duration", "sha256", "captured_at_source", "media_status", "media_error", "media_warnings",
+          "variants")
 PAGE = f"""SELECT {", ".join(FIELDS)} FROM photos WHERE company_id = %s AND status = 'uploaded'
     ORDER BY captured_at DESC NULLS LAST, created_at DESC, id DESC LIMIT %s OFFSET %s"""
 # Field names in the representation where they differ from the column's.

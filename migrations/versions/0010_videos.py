@@ -14,8 +14,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('photos', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('duration', sa.Float(), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('photos', schema=None) as batch_op:
+        batch_op.drop_column('duration')

@@ -173,6 +173,12 @@ def _decode(image, target):
     return drafted[1]
 
 
+def derivatives_of(image: Image.Image, orientation: int = 1) -> tuple[Derivative, ...]:
+    """Every derivative of a picture already decoded and no larger than the largest size
+    (a video's poster frame), turned upright by an EXIF-style `orientation`."""
+    return _derivatives(image, None, fitted(image.size, max(DERIVATIVES.values())), orientation)
+
+
 def _derivatives(frame, box, largest, orientation):
     """Every size in the table, in its order. The largest is resized from the decoded
     frame and turned upright; each smaller one is resized from the one before it, so

@@ -98,6 +98,7 @@ class Photo(CompanyOwned, db.Model):
     sha256: Mapped[str | None] = mapped_column(String(64))
     width: Mapped[int | None]
     height: Mapped[int | None]
+    duration: Mapped[float | None]  # seconds, of a video (read from its container)
     captured_at_source: Mapped[str | None] = mapped_column(String(10))
     # {name: {"key", "width", "height"}} of the derivatives, once made.
     variants: Mapped[dict | None] = mapped_column(JSONDocument)

@@ -58,8 +58,11 @@ class PhotoRecordSchema(FastDumpSchema):
         "description": "Why the GPS data in exif could not be read, when it could not."})
     processed_at = fields.AwareDateTime(allow_none=True)
     width = fields.Integer(allow_none=True, metadata={
-        "description": "Width as displayed (EXIF orientation applied), read from the file."})
+        "description": "Width as displayed (EXIF orientation, or a video's rotation, applied), "
+                       "read from the file."})
     height = fields.Integer(allow_none=True, metadata={"description": "Height as displayed."})
+    duration = fields.Float(allow_none=True, metadata={
+        "description": "A video's length in seconds, read from the file; null for photos."})
     sha256 = fields.String(allow_none=True, metadata={"description": "SHA-256 of the stored file, hex."})
     captured_at_source = fields.String(
         allow_none=True, validate=validate.OneOf([s.value for s in CapturedAtSource]),

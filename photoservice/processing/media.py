@@ -1,12 +1,15 @@
 """A photo's media work: what the uploaded file itself says, and its derivatives.
 
+A video's file is read the same way (media/video.py): its container's facts and
+a poster frame's derivatives, then the same rules for time and place.
+
 Called by the Celery task `workers.tasks.process_media` (queue `media`) and
 directly by tests. Takes ids, re-reads the row, and is safe to run twice.
 
 Two steps, each committed: the file (hash, size as displayed, derivatives,
-and what its EXIF says where the client said nothing), then, when the file
-gave the only location, its place through the shared geocoding cache and gate;
-only then is the media work `processed`. A retry after a geocoder outage
+and what its EXIF or a video's container says where the client said nothing),
+then, when the file gave the only location, its place through the shared
+geocoding cache and gate; only then is the media work `processed`. A retry after a geocoder outage
 repeats only the second step (`sha256` set means the file was read).
 
 It sits in `processing`, above both `photos` (the row) and `media` (what a file
@@ -25,6 +28,7 @@ from ..geocoding.geocoders import GeocodingRefused
 from ..geocoding.reverse import reverse_geocode
 from ..media.gps import UnparseableLocation, coordinates_from_exif
 from ..media.images import MediaRefused, analyse_image
+from ..media.video import analyse_video
 from ..photos import deletions
 from ..photos.models import CapturedAtSource, MediaStatus, Photo
 from ..photos.object_keys import derivative_key, served_key, stored_keys
@@ -95,10 +99,9 @@ def _read_file(photo):
         if copied is None:
             return "The file is no longer in the store."
         photo.sha256, _size = copied
-        if photo.is_video:
-            return None
+        analyse = analyse_video if photo.is_video else analyse_image
         try:
-            facts = analyse_image(spool, current_app.config["MEDIA_MAX_PIXELS"])
+            facts = analyse(spool, current_app.config["MEDIA_MAX_PIXELS"])
         except MediaRefused as error:
             return str(error)
     variants = {}
@@ -108,6 +111,7 @@ def _read_file(photo):
         variants[derivative.name] = {"key": key, "width": derivative.width,
                                      "height": derivative.height}
     photo.width, photo.height, photo.variants = facts.width, facts.height, variants
+    photo.duration = facts.duration if photo.is_video else None
     photo.media_warnings = list(facts.warnings)  # metadata the file carried but was ignored
     if facts.captured_at is not None and _client_capture_time(photo) is None:
         photo.captured_at, photo.captured_at_source = facts.captured_at, CapturedAtSource.FILE.value

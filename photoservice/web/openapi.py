@@ -118,6 +118,7 @@ _PENDING_PHOTO = {
     "processed_at": None,
     "width": None,
     "height": None,
+    "duration": None,
     "sha256": None,
     "captured_at_source": None,
     "media_status": "waiting_upload",

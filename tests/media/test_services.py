@@ -25,19 +25,6 @@ from tests.support import MP4_STUB, NEW_YORK, load_photo, upload
 TAKEN = datetime(2024, 7, 4, 15, 30, 0)
 
 
-@pytest.fixture
-def uploaded(app, as_user):
-    """`uploaded(content, **create_body)` → the id of a finalized photo holding `content`."""
-    def make(content, content_type="image/jpeg", **body):
-        crew = as_user("crew")
-        photo = crew.create(**body)
-        assert upload(photo["upload_url"], content, fields={"Content-Type": content_type}).status_code == 204
-        response = crew.finalize(photo["id"])
-        assert response.status_code == 200, response.get_json()
-        return photo["id"]
-    return make
-
-
 def run_media(app, photo_id):
     with app.app_context():
         media.process_media(photo_id)
@@ -115,10 +102,12 @@ def test_gps_only_in_the_file_is_recorded_and_geocoded(app, uploaded):
     assert photo.location["city"] == "Denver"
 
 
-def test_the_clients_exif_wins_over_the_files(app, uploaded):
-    client_time = 1732790400000  # 2024-11-28 10:40 UTC
-    photo_id = uploaded(jpeg(640, 480, taken=TAKEN, offset="+00:00", gps=DENVER),
-                        exif={"timestamp": client_time, **NEW_YORK})
+#: A client's exif: 2024-11-28 10:40 UTC, in New York.
+CLIENT_EXIF = {"timestamp": 1732790400000, **NEW_YORK}
+
+
+def assert_the_clients_exif_wins(app, photo_id):
+    """Both kinds of work done on a photo created with CLIENT_EXIF: its time and place stand."""
     with app.app_context():
         from photoservice.processing import services as processing
         processing.process_photo(photo_id)
@@ -127,6 +116,11 @@ def test_the_clients_exif_wins_over_the_files(app, uploaded):
     assert photo.captured_at_source == "client"
     assert (photo.latitude, photo.longitude) == (NEW_YORK["latitude"], NEW_YORK["longitude"])
     assert photo.location["city"] == "New York City"
+
+
+def test_the_clients_exif_wins_over_the_files(app, uploaded):
+    assert_the_clients_exif_wins(app, uploaded(
+        jpeg(640, 480, taken=TAKEN, offset="+00:00", gps=DENVER), exif=CLIENT_EXIF))
 
 
 def test_heic_is_decoded_and_its_derivatives_are_jpeg(app, uploaded):
@@ -156,9 +150,10 @@ def test_a_file_that_cannot_be_read_is_a_permanent_failure(app, uploaded, conten
     assert run_media(app, photo.id).media_attempts == 1  # failed for good: not tried again
 
 
-def test_a_video_gets_its_hash_only(app, uploaded):
+def test_a_video_that_is_only_a_header_is_a_permanent_failure(app, uploaded):
+    # Videos themselves: tests/media/test_video_services.py.
     photo = run_media(app, uploaded(MP4_STUB, "video/mp4", is_video=True, name="walkaround"))
-    assert photo.media_status == "processed"
+    assert photo.media_status == "failed" and "moov box is missing" in photo.media_error
     assert photo.sha256 == hashlib.sha256(MP4_STUB).hexdigest() and photo.variants is None
 
 
