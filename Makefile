@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install dev test test-fast migrate clean bench bench-pipeline bench-media bench-webhooks soak
+.PHONY: install dev test test-fast migrate clean bench bench-pipeline bench-media bench-webhooks \
+	bench-multipart soak
 
 # Reinstall only when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -64,6 +65,11 @@ bench-webhooks: install
 # (needs PostgreSQL, Redis). Generated photos are kept in .dev/bench-media.
 bench-media: install
 	$(BIN)/python -m bench.media $(BENCH_ARGS)
+
+# A 200 MB file in parts (multipart, 2 at a time) against one presigned POST of it to the
+# same SeaweedFS, and the part-URL route's CPU (needs PostgreSQL, Redis).
+bench-multipart: install
+	$(BIN)/python -m bench.multipart $(BENCH_ARGS)
 
 # A soak of `make dev`: starts it, sends 2 photos/s for SOAK_SECONDS, fails if a process
 # stops, a photo is not processed or Ctrl-C leaves anything running (ports of `make dev`

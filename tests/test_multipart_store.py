@@ -46,4 +46,5 @@ def test_the_store_lists_completes_and_aborts(app):
         assert multipart_store.parts(key, upload_id) is None  # completed: gone
         multipart_store.complete(key, upload_id, [part])  # again: no error
         multipart_store.abort(key, upload_id)  # gone already: no error
-        assert multipart_store.client().get_object(Bucket=app.config["S3_BUCKET"], Key=key)["Body"].read() == b"abc"
+        stored = multipart_store.client().get_object(Bucket=app.config["S3_BUCKET"], Key=key)
+        assert stored["Body"].read() == b"abc"

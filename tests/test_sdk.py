@@ -1,9 +1,10 @@
 """The SDKs integrators generate from /openapi.json, run against the live app.
 
 Python: openapi-python-client must build every operation and model (a skipped one
-fails the test), and the generated package runs the photo flow and the other
-routes, a resumed upload (multipart) among them. TypeScript: openapi-typescript's types, compiled by tsc in strict mode
-with a short script that uses them, which then runs the flow with fetch.
+fails the test), and the generated package runs the photo flow, a resumed upload
+(multipart) and the other routes. TypeScript: openapi-typescript's types, compiled
+by tsc in strict mode with a short script that uses them, which then runs the flow
+with fetch.
 The npm packages (tests/sdk/package.json) are cached under .dev/sdk-node.
 """
 import importlib

@@ -138,9 +138,7 @@ def finalize_upload(caller, photo_id):
     # The photo may have been deleted (or finalized by a repeat) since it was read.
     # From here to the commit its row is locked, across the copy (~0.3 s for 100 MiB):
     # a repeat or a delete waits, so one finalize writes the original and commits it.
-    photo = queries.lock(photo_id)
-    if photo is None:
-        raise NotFound("Photo not found.")
+    photo = _relocked(photo_id)
     if photo.is_uploaded:
         return columns_of(photo)
     original = original_key(photo.key)
@@ -156,11 +154,11 @@ def _finalize_resumable(photo_id):
     The row is locked from the start: a repeat, an abort or a delete waits, so one
     finalize completes the upload and commits it.
     """
-    photo = queries.lock(photo_id)
-    if photo is None:
-        raise NotFound("Photo not found.")
+    photo = _relocked(photo_id)
     if photo.is_uploaded:
         return columns_of(photo)
+    if photo.multipart_upload_id is None:  # aborted since it was read
+        raise upload_parts.UploadGone()
     original = original_key(photo.key)
     try:
         stored = upload_parts.complete(photo, original)
@@ -170,6 +168,14 @@ def _finalize_resumable(photo_id):
         raise
     _forget_upload(photo, commit=False)
     return _record_upload(photo, original, stored, content_type)
+
+
+def _relocked(photo_id):
+    """The photo read afresh, its row locked until commit; NotFound if it has gone since."""
+    photo = queries.lock(photo_id)
+    if photo is None:
+        raise NotFound("Photo not found.")
+    return photo
 
 
 def _checked_resumable(photo, original, stored):
