@@ -15,7 +15,7 @@ from .. import multipart_store
 from ..database import columns_of, utcnow
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
-from .models import Photo
+from .models import Photo, PhotoStatus
 from .object_keys import content_type_for, media_kind, original_key, upload_key_of
 from .services import own_pending
 from .upload_parts import part_count, part_length, part_size_for, upload_limit
@@ -104,7 +104,8 @@ def abort_orphans():
         return 0
     keys = {upload_key_of(upload.key) for upload in uploads} - {None}
     held = set(db.session.execute(select(Photo.key, Photo.multipart_upload_id).where(
-        Photo.key.in_(keys), Photo.multipart_upload_id.is_not(None))).all())
+        Photo.key.in_(keys), Photo.status == PhotoStatus.PENDING_UPLOAD.value,
+        Photo.multipart_upload_id.is_not(None))).all())
     db.session.commit()
     stale = now - timedelta(seconds=current_app.config["PHOTO_PENDING_TTL"])
     orphans = [upload for upload in uploads

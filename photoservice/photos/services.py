@@ -141,6 +141,8 @@ def finalize_upload(caller, photo_id):
     photo = _relocked(photo_id)
     if photo.is_uploaded:
         return columns_of(photo)
+    if photo.multipart_upload_id is not None:  # opened since it was read: that upload decides
+        return _finalize_resumable(photo_id)
     original = original_key(photo.key)
     with _same_upload():
         storage.promote(photo.key, original, stored.etag, content_type)

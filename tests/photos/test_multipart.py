@@ -10,7 +10,7 @@ from photoservice.photos.object_keys import original_key
 from photoservice.photos.upload_parts import MIN_PART_SIZE
 from photoservice.processing import media
 from tests.media.images import jpeg
-from tests.support import JPEG_STUB, MP4_STUB, in_store, load_photo, upload
+from tests.support import JPEG_STUB, MP4_STUB, in_another_thread, in_store, load_photo, upload
 
 PART = MIN_PART_SIZE
 
@@ -280,3 +280,24 @@ def test_a_photo_finalized_by_post_while_an_upload_is_open(app, as_user):
     assert refused.status_code == 409 and refused.get_json()["missing_parts"] == [1]
     assert abort(crew, photo["id"]).status_code == 204
     assert crew.finalize(photo["id"]).get_json()["size"] == len(JPEG_STUB)
+
+
+def test_an_upload_opened_while_a_post_is_finalized_decides(app, as_user, monkeypatch):
+    """Finalize read the photo with no upload open; one is opened before it locks the row:
+    the open upload decides, and the POSTed file is not promoted beside it."""
+    from photoservice.photos import services
+
+    crew = as_user("crew")
+    photo = crew.create()
+    assert upload(photo["upload_url"], JPEG_STUB).status_code == 204
+    checked = services._checked_upload
+
+    def then_opened(row):
+        found = checked(row)
+        assert in_another_thread(start, crew, photo["id"], 100).status_code == 201
+        return found
+    monkeypatch.setattr(services, "_checked_upload", then_opened)
+    refused = crew.finalize(photo["id"])
+    assert refused.status_code == 409 and refused.get_json()["missing_parts"] == [1]
+    assert not in_store(app, original_key(photo["key"]))
+    assert load_photo(app, photo["id"]).status == "pending_upload"
