@@ -4,6 +4,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import logs, settings, work
 from .database import ping_idle_connections, utc_sessions
+from .desk.routes import blp as desk_blp
 from .extensions import api, db, migrate
 from .geocoding import models as _geocoding_models  # noqa: F401  (its table joins the metadata)
 from .queue import celery_init_app
@@ -83,6 +84,7 @@ def register_blueprints(app):
     init_limits(app, photos_blp, webhooks_blp)
     app.register_blueprint(health_blp)
     app.register_blueprint(docs.blp)
+    app.register_blueprint(desk_blp)
 
 
 def register_commands(app):
