@@ -16,8 +16,9 @@ are queued and timed until all are processed. Each round covers the N photos
 (their rows are put back in the queue between rounds); the figures are medians
 over the stretches, with the CPU each part of the stack spent per photo. Then a
 48 MP photo goes through alone while the pool process's resident set is watched.
-Last, the list with derivative links (bench/listing.py). The last line is
-key=value pairs.
+Then two 30 s videos, 1080p H.264 and 4K HEVC, against their own floor
+(bench/media_video.py). Last, the list with derivative links (bench/listing.py).
+The last line is key=value pairs.
 """
 import argparse
 import secrets
@@ -32,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import listing, media_floor, media_worker  # noqa: E402
+from bench import listing, media_floor, media_video, media_worker  # noqa: E402
 from bench.photos import FORTY_EIGHT_MP, photo_file  # noqa: E402
 from bench.pipeline import drop_database, fresh_parts, stack_environment  # noqa: E402
 from devstack.seaweed import SeaweedS3  # noqa: E402
@@ -128,6 +129,7 @@ def main():
     parser.add_argument("--photos", type=int, default=20, help="12 MP photos in the timed run")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the photos")
     parser.add_argument("--no-list", action="store_true", help="skip the list measurement")
+    parser.add_argument("--no-video", action="store_true", help="skip the videos (bench/media_video.py)")
     args = parser.parse_args()
     if args.photos < 1 or args.rounds < 1:
         parser.error("--photos and --rounds must be at least 1")
@@ -152,16 +154,18 @@ def main():
             try:
                 meter = media_worker.stack_meter(worker, store, admin_url, name)
                 figures = measure_media(app, worker, meter, photos, files[1:], args.rounds)
+                videos = None if args.no_video else media_video.measure(app, worker, store, company,
+                                                                        args.rounds)
             finally:
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(30)
             listed = None if args.no_list else listing.measure(app, list_company)
     finally:
         drop_database(admin_url, name)
-    report(figures, listed, files[1:], big_file, made)
+    report(figures, listed, files[1:], big_file, made, videos)
 
 
-def report(figures, listed, files, big_file, made):
+def report(figures, listed, files, big_file, made, videos=None):
     """Print the figures; the last line is key=value pairs."""
     pairs = figures["pairs"]
     floor = statistics.median(floor for floor, _ in pairs)
@@ -193,6 +197,8 @@ def report(figures, listed, files, big_file, made):
               f"({links / plain:.2f} x, target <= 3); {presign:.0f} us per presigned URL")
         last += (f" list_cpu_ms_variants={links:.3f} list_cpu_ms_plain={plain:.3f} "
                  f"list_ratio={links / plain:.3f} presign_us={presign:.1f}")
+    if videos:
+        last += media_video.report(videos)
     print(last)
 
 

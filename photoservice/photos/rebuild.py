@@ -14,7 +14,8 @@ What a rebuild resets: the status (queued), the attempts, the error, and the has
 (the media work reads the file only while the photo has none). What it keeps:
 the variants (served until the new ones replace them), the place, and
 `processed_event_at` (`photo.processed` is announced once; a rebuild announces
-nothing). Videos have no derivatives and are left out. A photo whose media work
+nothing). Videos are rebuilt too: their poster's sizes come from the same table
+(their whole file is read again). A photo whose media work
 is still queued is left as it is: that work makes the current sizes already, and
 resetting its hash under a worker that is half way through would lose it.
 """
@@ -47,8 +48,7 @@ def requeue_media(company_id=None, photo_id=None, batch=BATCH):
     Safe to run again and to interrupt: a second run re-queues what has finished
     since; a photo deleted meanwhile is simply not updated.
     """
-    candidates = [Photo.status == PhotoStatus.UPLOADED.value, Photo.is_video.is_(False),
-                  Photo.media_status.in_(FINISHED)]
+    candidates = [Photo.status == PhotoStatus.UPLOADED.value, Photo.media_status.in_(FINISHED)]
     if company_id is not None:
         candidates.append(Photo.company_id == company_id)
     if photo_id is not None:

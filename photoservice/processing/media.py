@@ -93,8 +93,7 @@ def _process(photo):
 
 def _read_file(photo):
     """Fill in the file's facts on `photo` (not committed); the reason if it was refused."""
-    # In memory up to SPOOL_IN_MEMORY bytes (a phone photo), on disk past it.
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, prefix="photoservice-media-") as spool:
+    with _spool(photo) as spool:
         copied = storage.copy_to_file(served_key(photo.key, photo.original_key), spool)
         if copied is None:
             return "The file is no longer in the store."
@@ -118,6 +117,15 @@ def _read_file(photo):
     if facts.latitude is not None and _client_coordinates(photo) is None:
         photo.latitude, photo.longitude = facts.latitude, facts.longitude
     return None
+
+
+def _spool(photo):
+    """A local file for the original: in memory up to SPOOL_IN_MEMORY bytes (a phone
+    photo), on disk past it; a video on disk from the start (growing an in-memory
+    copy to the limit first would cost the worker twice that at its peak)."""
+    if photo.is_video:
+        return tempfile.TemporaryFile(prefix="photoservice-media-")
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, prefix="photoservice-media-")
 
 
 def _client_capture_time(photo):

@@ -48,19 +48,19 @@ def assert_requeued(app, photo_id):
 
 
 def test_finished_photos_are_requeued_in_batches_and_sent_after_each_commit(app, company, sent):
-    finished = [finished_photo(app, company) for _ in range(5)]
+    finished = [finished_photo(app, company) for _ in range(4)]
+    video = finished_photo(app, company, is_video=True)  # its poster's sizes come from the table too
     failed = finished_photo(app, company, media_status="failed", media_error="The file is empty.")
     batches = requeue(app, batch=4)
     assert [(b.requeued, b.last_id) for b in batches] == [(4, finished[3]), (2, failed)]
-    for photo_id in [*finished, failed]:
+    for photo_id in [*finished, video, failed]:
         assert_requeued(app, photo_id)
-    assert sent == [(MEDIA_TASK, photo_id, "queued") for photo_id in [*finished, failed]]
+    assert sent == [(MEDIA_TASK, photo_id, "queued") for photo_id in [*finished, video, failed]]
 
 
 def test_photos_without_finished_image_work_are_left_as_they_are(app, company, sent):
     untouched = [finished_photo(app, company, status="pending_upload", media_status="waiting_upload"),
-                 finished_photo(app, company, media_status="queued"),  # its work is on its way
-                 finished_photo(app, company, is_video=True, variants=None)]
+                 finished_photo(app, company, media_status="queued")]  # its work is on its way
     before = [photo_columns(load_photo(app, photo_id)) for photo_id in untouched]
     assert requeue(app) == []  # not one candidate: no batch
     assert [photo_columns(load_photo(app, photo_id)) for photo_id in untouched] == before
