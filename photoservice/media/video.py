@@ -1,8 +1,8 @@
 """A video's facts and its poster's derivatives, from the file a phone uploaded.
 
-analyse_video() walks the MP4/QuickTime boxes first (headers only): a file cut
-short, an index (`moov`) too large to parse or too many tracks is refused before
-FFmpeg reads anything. FFmpeg (PyAV) then reads the index; the frame size the
+analyse_video() walks the MP4/QuickTime boxes first (headers only, video_boxes.py):
+a file cut short, an index (`moov`) too large to parse or too many tracks is refused
+before FFmpeg reads anything. FFmpeg (PyAV) then reads the index; the frame size the
 stream's header claims is checked against the pixel limit before any decode,
 and the decoder itself refuses a frame over it. The poster is the key frame at
 or before POSTER_AT (else the first after it): its packet is read after one seek
@@ -12,7 +12,6 @@ more than one nearby, and a stream without one is refused quickly. The
 frame is scaled by FFmpeg straight to the largest derivative, turned upright as
 the display matrix says, and the derivatives are made as a photo's are.
 """
-import struct
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -21,17 +20,11 @@ import av
 
 from photoservice.derivatives import DERIVATIVES, fitted
 from photoservice.media import video_tags
-from photoservice.media.images import (
-    DECODE_BUDGET_BYTES,
-    Derivative,
-    MediaRefused,
-    derivatives_of,
-)
+from photoservice.media.images import (DECODE_BUDGET_BYTES, Derivative, MediaRefused,
+                                       derivatives_of)
+from photoservice.media.video_boxes import CORRUPT, MAX_TRACKS, check_boxes
 
 POSTER_AT = 1.0  # seconds in: past a fade-in or a shaky start, still early
-MAX_MOOV_BYTES = 64 * 2**20  # an hour of 4K at 60 frames/s indexes in ~5 MB
-MAX_TRACKS = 16  # a phone writes 2 to 6 (video, audio, metadata)
-MAX_BOXES = 4096  # top-level boxes, and boxes directly inside the index
 MAX_PACKETS = 64  # read after the seek, looking for a decodable key frame
 MAX_PACKET_BYTES = 64 * 2**20  # a 4K HEVC key frame is ~1 MB
 # What decoding one frame takes, per pixel of the frame (measured on 4K HEVC and
@@ -45,8 +38,6 @@ CONTAINER_OPTIONS = {"max_streams": str(MAX_TRACKS), "probesize": str(2**20),
 # Display matrix rotation (degrees counter-clockwise) -> the EXIF orientation that
 # turns the stored frame upright.
 ORIENTATIONS = {0: 1, -90: 6, 270: 6, 180: 3, -180: 3, 90: 8, -270: 8}
-CORRUPT = "The video data is corrupt and cannot be read."
-INCOMPLETE = "The video file is incomplete: its end is missing."
 
 
 @dataclass(frozen=True)
@@ -88,45 +79,6 @@ def analyse_video(file: BinaryIO, max_pixels: int) -> VideoFacts:
         width, height = height, width
     return VideoFacts(width, height, duration, video_tags.captured_at(tags, place),
                       *(place or (None, None)), derivatives_of(image, orientation))
-
-
-def check_boxes(file):
-    """Refuse a file cut short, an index over MAX_MOOV_BYTES or more than MAX_TRACKS tracks,
-    from box headers alone."""
-    size = file.seek(0, 2)
-    boxes = list(_boxes(file, 0, size, incomplete=True))
-    moov = [(start, end) for kind, start, end in boxes if kind == b"moov"]
-    if not moov:
-        raise MediaRefused("The video has no index (its moov box is missing): "
-                           "the file is incomplete or damaged.")
-    start, end = moov[0]
-    if end - start > MAX_MOOV_BYTES:
-        raise MediaRefused(f"The video's index is {(end - start) / 2**20:.0f} MB, over the "
-                           f"{MAX_MOOV_BYTES / 2**20:.0f} MB a worker reads.")
-    tracks = sum(kind == b"trak" for kind, _, _ in _boxes(file, start + 8, end, incomplete=False))
-    if tracks > MAX_TRACKS:
-        raise MediaRefused(f"The video has {tracks} tracks; at most {MAX_TRACKS} are read.")
-
-
-def _boxes(file, position, end, incomplete):
-    """(kind, start, end) of each box from `position` to `end`."""
-    for _ in range(MAX_BOXES):
-        if end - position < 8:
-            return  # the end, or a few bytes of padding
-        file.seek(position)
-        header = file.read(16)
-        size, kind = struct.unpack(">I4s", header[:8])
-        if size == 1 and len(header) == 16:
-            size, = struct.unpack(">Q", header[8:])
-        elif size == 0:
-            size = end - position
-        if size < 8:
-            raise MediaRefused(CORRUPT)
-        if position + size > end:
-            raise MediaRefused(INCOMPLETE if incomplete else CORRUPT)
-        yield kind, position, position + size
-        position += size
-    raise MediaRefused(f"The video has more than {MAX_BOXES} boxes at one level.")
 
 
 def _video_stream(container):
