@@ -65,6 +65,16 @@ def test_a_too_large_body_echoes_the_id(client, company):
     assert response.status_code == 413 and response.headers["X-Request-ID"] == "big-1"
 
 
+def test_a_refusal_by_the_rate_limit_or_a_dependency_echoes_the_id(app, client, company, monkeypatch):
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "1/minute")
+    headers = {"X-API-KEY": company["users"][1]["api_key"], "X-Request-ID": "limited-1"}
+    statuses = [client.get("/light/photos/", headers=headers) for _ in range(2)]
+    assert statuses[-1].status_code == 429 and statuses[-1].headers["X-Request-ID"] == "limited-1"
+    monkeypatch.setitem(app.config, "S3_ENDPOINT_URL", "http://127.0.0.1:9")
+    ready = client.get("/readyz", headers={"X-Request-ID": "ready-1"})
+    assert ready.status_code == 503 and ready.headers["X-Request-ID"] == "ready-1"
+
+
 def test_one_line_per_request_with_the_route_and_the_caller(client, company, log_lines):
     user = company["users"][0]
     response = client.post("/light/photos/?token=secret", json={"name": "Hip", "exif": dict(NEW_YORK)},
@@ -82,6 +92,12 @@ def test_one_line_per_request_with_the_route_and_the_caller(client, company, log
     assert read["path"] == "/light/photos/<int:photo_id>/" and read["request_id"] != "create-1"
     text = json.dumps(lines)
     assert user["api_key"] not in text and "secret" not in text and "40.7128" not in text
+
+
+def test_a_path_no_route_matches_cannot_forge_a_line(client, log_lines):
+    client.get("/no/such%0A2026-01-01 INFO photoservice.requests: GET /forged")
+    [line] = requests_logged(log_lines())
+    assert line["status"] == 404 and line["path"] == "/no/such\\n2026-01-01 INFO photoservice.requests: GET /forged"
 
 
 def test_an_unexpected_error_is_logged_redacted_and_echoes_the_id(client, company, log_lines, monkeypatch):

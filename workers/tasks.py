@@ -88,12 +88,12 @@ def sweep_processing():
         _sweep()
 
 
-def _by_request(ids, stored):
+def _by_request(ids, stored, own):
     """`ids` grouped by the request id stored with their work; work no request
-    caused goes with the sweep's own id (a `sweep-…` one)."""
+    caused goes with the sweep's own id, `own`."""
     groups = {}
     for ident in ids:
-        groups.setdefault(stored.get(ident) or request_ids.current(), []).append(ident)
+        groups.setdefault(stored.get(ident) or own, []).append(ident)
     return groups.items()
 
 
@@ -102,10 +102,11 @@ def _sweep():
     if purged:
         log.info("purged %d pending photos", purged)
     tasks = current_app.extensions["celery"].tasks
+    own = request_ids.current() or request_ids.new_id(request_ids.SWEEP)
     for kind in KINDS.values():
         rows = work.rows(kind.name)
         ids = rows.due()
-        for request_id, same in _by_request(ids, rows.request_ids(ids)):
+        for request_id, same in _by_request(ids, rows.request_ids(ids), own):
             for subject, _ in work.batches(kind, same):
                 tasks[kind.task].apply_async(args=[subject], headers=message_headers(request_id))
         rows.mark_dispatched(ids)

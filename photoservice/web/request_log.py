@@ -15,8 +15,10 @@ from time import perf_counter
 from flask import g, request
 
 from .. import request_ids
+from ..logs import REQUEST_LINE
+from ..redaction import redact
 
-log = logging.getLogger("photoservice.requests")
+log = logging.getLogger(REQUEST_LINE)
 
 
 def register_request_ids(app):
@@ -41,7 +43,7 @@ def finish(response):
     response.headers[request_ids.HEADER] = request_id
     if log.isEnabledFor(logging.INFO):
         caller, rule = g.get("caller"), request.url_rule
-        path = rule.rule if rule is not None else request.path
+        path = rule.rule if rule is not None else unmatched(request.path)
         duration_ms = round((perf_counter() - g.request_started) * 1000, 1)
         log.info("%s %s %s %.1f ms", request.method, path, response.status_code, duration_ms,
                  extra={"method": request.method, "path": path, "status": response.status_code,
@@ -49,6 +51,12 @@ def finish(response):
                         "user_id": caller.user_id if caller else None,
                         "company_id": caller.company_id if caller else None})
     return response
+
+
+def unmatched(path):
+    """A path no route matched (a 404), as the client sent it: escaped, so that no line
+    break or control character of its own can forge a line, redacted, cut at 200 characters."""
+    return redact(path.encode("unicode_escape").decode("ascii"))[:200]
 
 
 def unbind(error=None):
