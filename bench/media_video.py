@@ -52,12 +52,13 @@ def upload(app, store, company):
     return seeded
 
 
-def floor(store, key):
-    """Seconds the bare parts take over one video (see the module's docstring)."""
+def floor(s3, bucket, key):
+    """Seconds the bare parts take over one video (see the module's docstring), with
+    `s3` a client made before (the worker's is made once per process too)."""
     started = time.perf_counter()
     digest = hashlib.sha256()
     with tempfile.TemporaryFile() as spool:
-        body = store.client().get_object(Bucket=store.bucket, Key=key)["Body"]
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
         for chunk in body.iter_chunks(CHUNK):
             digest.update(chunk)
             spool.write(chunk)
@@ -82,13 +83,13 @@ def floor(store, key):
 def measure(app, worker, store, company, rounds):
     """{"pairs": [(floor s, task s) per clip per round], "per_clip": {name: [...]}, "peak_mb"}."""
     seeded = upload(app, store, company)
-    child = media_worker.pool_child(worker)
+    s3, child = store.client(), media_worker.pool_child(worker)
     figures = {"pairs": [], "per_clip": {name: [] for name in seeded}}
     for round_ in range(rounds + 1):  # the first round warms PyAV up in both
         for name, (photo_id, key) in seeded.items():
             if round_:
                 media_worker.requeue(app, [photo_id])
-            pair = floor(store, key), media_worker.process(app, [photo_id], timeout=600)
+            pair = floor(s3, store.bucket, key), media_worker.process(app, [photo_id], timeout=600)
             if round_:
                 figures["pairs"].append(pair)
                 figures["per_clip"][name].append(pair)

@@ -62,7 +62,8 @@ def analyse_video(file: BinaryIO, max_pixels: int) -> VideoFacts:
     file.seek(0)
     try:
         with av.open(file, "r", format="mov", container_options=CONTAINER_OPTIONS,
-                     options={"max_pixels": str(max_pixels), "threads": "1"}) as container:
+                     options={"max_pixels": str(max_pixels), "threads": "1"},
+                     metadata_errors="replace") as container:
             stream = _video_stream(container)
             _check_frame(stream.codec_context.width, stream.codec_context.height, max_pixels)
             tags = {**stream.metadata, **container.metadata}
@@ -72,7 +73,9 @@ def analyse_video(file: BinaryIO, max_pixels: int) -> VideoFacts:
             image, orientation = _picture(frame, stream)
             # Read while the container is open: the stream's fields point into it.
             width, height = _stored_display_size(frame, stream)
-    except av.FFmpegError:
+    except (av.FFmpegError, ValueError, OverflowError):
+        # ValueError, OverflowError: PyAV turning absurd values (a display matrix of
+        # zeros, a time base of 0) into Python numbers.
         raise MediaRefused(CORRUPT) from None
     place = video_tags.coordinates(tags)
     if orientation >= 5:

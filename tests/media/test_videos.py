@@ -69,6 +69,18 @@ def test_an_upside_down_clip_is_turned_over():
     assert_upright(poster(facts, "web")[0])
 
 
+def test_a_display_matrix_of_zeros_shows_the_frame_as_stored():
+    facts = analyse(videos.remuxed(clip(), matrix=[0] * 9))
+    assert (facts.width, facts.height) == (64, 48)
+    assert_upright(poster(facts)[0])
+
+
+def test_tags_that_are_not_utf8_are_read_around():
+    content = clip(tags={"location": "+40.7128-074.0060/", "title": "Zroof"})
+    facts = analyse(content.replace(b"Zroof", b"\xff\xfeoof"))
+    assert (facts.latitude, facts.longitude) == (40.7128, -74.006)
+
+
 def test_a_large_frame_is_scaled_to_each_size():
     facts = analyse(clip((1920, 1080), frames=1))
     assert [(d.name, d.width, d.height) for d in facts.derivatives] == [

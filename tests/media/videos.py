@@ -63,17 +63,21 @@ def _clip(size, codec, format, tags, rotation, frames, baseline, key_every):
         for _ in range(frames):
             out.mux(stream.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")))
         out.mux(stream.encode())
-    return _rotated(buffer.getvalue(), rotation, format, tags) if rotation else buffer.getvalue()
+    return remuxed(buffer.getvalue(), format, tags, rotation) if rotation else buffer.getvalue()
 
 
-def _rotated(data, rotation, format, tags):
-    """The clip with a display matrix, its packets copied (as Debian's ffmpeg must)."""
+def remuxed(data, format="mp4", tags=None, rotation=0, matrix=None):
+    """The clip with a display matrix (`rotation` clockwise, or a raw `matrix`), its
+    packets copied (as Debian's ffmpeg must)."""
     buffer = io.BytesIO()
     with av.open(io.BytesIO(data)) as source, \
             av.open(buffer, "w", format=format, options=APPLE_TAGS if format == "mov" else {}) as out:
         out.metadata.update(tags or {})
         stream = out.add_stream_from_template(source.streams.video[0])
-        stream.set_display_rotation(-rotation)  # FFmpeg's angles are counter-clockwise
+        if matrix is not None:
+            stream.set_display_matrix(matrix)
+        else:
+            stream.set_display_rotation(-rotation)  # FFmpeg's angles are counter-clockwise
         for packet in source.demux(source.streams.video[0]):
             if packet.size:
                 packet.stream = stream
