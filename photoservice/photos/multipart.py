@@ -3,7 +3,7 @@ presigned part URLs, for large files and bad networks.
 
 Only the photo's creator, only while it is pending (`services.own_pending`). The
 store remembers which parts arrived; finalize completes the upload from that list
-(services._finalize_resumable). Each function returns the photo as a mapping of its
+(finalize._finalize_resumable). Each function returns the photo as a mapping of its
 columns, with what its route shows beside it; the presenter signs the part URLs.
 """
 from datetime import timedelta

@@ -5,7 +5,7 @@ from ..web import openapi
 from ..web.auth import SECURITY, authenticate, current_caller
 from ..web.blueprint import Blueprint
 from ..web.pagination import page_body
-from . import lifecycle, multipart, presenter, services
+from . import finalize, lifecycle, multipart, presenter, services
 from .schemas import (MultipartStartSchema, MultipartStatusSchema, MultipartUploadSchema,
                       PartNumbersSchema, PartUrlsSchema, PhotoCreatedSchema, PhotoCreateSchema,
                       PhotoDetailSchema, PhotoListQuerySchema, PhotoPageSchema, PhotoSchema,
@@ -71,7 +71,7 @@ class PhotoUploaded(MethodView):
     @blp.doc(security=SECURITY, operationId="finalizePhotoUpload")
     def put(self, photo_id):
         """Finalize an upload (step 2: the file is in the store)"""
-        return presenter.photo(services.finalize_upload(current_caller(), photo_id))
+        return presenter.photo(finalize.finalize_upload(current_caller(), photo_id))
 
 
 @blp.route("/<int:photo_id>/upload-url/")

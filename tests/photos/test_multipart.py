@@ -285,18 +285,18 @@ def test_a_photo_finalized_by_post_while_an_upload_is_open(app, as_user):
 def test_an_upload_opened_while_a_post_is_finalized_decides(app, as_user, monkeypatch):
     """Finalize read the photo with no upload open; one is opened before it locks the row:
     the open upload decides, and the POSTed file is not promoted beside it."""
-    from photoservice.photos import services
+    from photoservice.photos import finalize
 
     crew = as_user("crew")
     photo = crew.create()
     assert upload(photo["upload_url"], JPEG_STUB).status_code == 204
-    checked = services._checked_upload
+    checked = finalize._checked_upload
 
     def then_opened(row):
         found = checked(row)
         assert in_another_thread(start, crew, photo["id"], 100).status_code == 201
         return found
-    monkeypatch.setattr(services, "_checked_upload", then_opened)
+    monkeypatch.setattr(finalize, "_checked_upload", then_opened)
     refused = crew.finalize(photo["id"])
     assert refused.status_code == 409 and refused.get_json()["missing_parts"] == [1]
     assert not in_store(app, original_key(photo["key"]))
