@@ -44,7 +44,7 @@ photo_values = st.fixed_dictionaries({
     "created_at": when, "captured_at": when, "latitude": st.none() | st.floats(-90, 90),
     "location": st.none() | st.dictionaries(st.sampled_from(["city", "state", "country", "extra"]),
                                             st.text(max_size=5)),
-    "size": number, "width": number,
+    "size": number, "width": number, "duration": st.none() | st.floats(0, 1e6),
     "variants": st.none() | st.dictionaries(st.sampled_from(["thumbnail", "web"]), link, min_size=1),
     "upload_url": st.none() | st.fixed_dictionaries({"url": st.text(max_size=5), "fields": st.dictionaries(
         st.text(max_size=3), st.text(max_size=3), max_size=2)}),
