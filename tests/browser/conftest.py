@@ -42,34 +42,30 @@ def browser():
     driver.quit()
 
 
-class Pages:
-    """Serves tests/browser/pages on 127.0.0.1: another origin than the API's."""
-
-    def __init__(self):
-        handler = functools.partial(QuietFiles, directory=str(PAGES))
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.port = self.server.server_port
-
-    def origin(self, host="127.0.0.1"):
-        return f"http://{host}:{self.port}"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class QuietFiles(SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
 
+class Origins:
+    """Where the other pages are served: 127.0.0.1 (allowed by CORS_ORIGINS) or another host."""
+
+    def __init__(self, port):
+        self.port = port
+
+    def origin(self, host="127.0.0.1"):
+        return f"http://{host}:{self.port}"
+
+
 @pytest.fixture
 def other_pages():
-    pages = Pages()
-    yield pages
-    pages.close()
+    """tests/browser/pages served on 127.0.0.1, another origin than the API's."""
+    handler = functools.partial(QuietFiles, directory=str(PAGES))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield Origins(server.server_port)
+        server.shutdown()
 
 
 @pytest.fixture

@@ -149,3 +149,23 @@ def test_a_disallowed_origin_is_refused_by_the_browser(desk, browser, company, o
     answer = requests.get(f"{server.url}/light/photos/", headers={"X-API-KEY": key, "Origin": elsewhere},
                           timeout=10)
     assert answer.status_code == 200 and "Access-Control-Allow-Origin" not in answer.headers
+
+
+def test_a_file_over_100_mb_goes_up_in_parts(desk, browser, company, tmp_path):
+    server = desk(PHOTO_UPLOAD_MAX_BYTES=120 * 1024 * 1024)
+    big = tmp_path / "drone-survey.jpg"
+    with big.open("wb") as file:  # a real JPEG, then padding past the resumable path's threshold
+        file.write(jpeg(1200, 900))
+        file.truncate(101 * 1024 * 1024)
+    open_desk(browser, server, key_of(company, "crew"))
+    browser.find_element(By.ID, "pick-files").send_keys(str(big))
+    wait_for(browser, lambda b: b.execute_script(READY_TILES) == 1, 120)
+    assert upload_rows(browser) == [["drone-survey.jpg", "done", "Ready"]]
+    part_requests = browser.execute_script(
+        "return performance.getEntriesByType('resource').map((entry) => entry.name)"
+        ".filter((name) => name.includes('partNumber=')).length")
+    assert part_requests == 13  # 8 MiB parts
+    photo_id = browser.find_element(By.CSS_SELECTOR, "#grid li").get_attribute("data-photo-id")
+    photo = requests.get(f"{server.url}/light/photos/{photo_id}/", timeout=10,
+                         headers={"X-API-KEY": key_of(company, "crew")}).json()
+    assert photo["size"] == big.stat().st_size and photo["status"] == "uploaded"
