@@ -12,7 +12,9 @@ from photoservice.media.images import MediaRefused
 
 MAX_MOOV_BYTES = 64 * 2**20  # an hour of 4K at 60 frames/s indexes in ~5 MB
 MAX_TRACKS = 16  # a phone writes 2 to 6 (video, audio, metadata)
-MAX_BOXES = 4096  # top-level boxes, and boxes directly inside the index
+# Top-level boxes, and boxes directly inside the index: a fragmented recording has a
+# moof and an mdat per fragment (two an hour at one fragment a second is 7200).
+MAX_BOXES = 65536
 CORRUPT = "The video data is corrupt and cannot be read."
 INCOMPLETE = "The video file is incomplete: its end is missing."
 

@@ -69,6 +69,17 @@ def test_an_upside_down_clip_is_turned_over():
     assert_upright(poster(facts, "web")[0])
 
 
+@pytest.mark.parametrize("format", ["mp4", "mov"])
+def test_a_clip_with_sound_or_in_fragments_is_read(format):
+    tags = APPLE_DENVER if format == "mov" else {"location": "+39.7392-104.9903/"}
+    with_sound = analyse(clip(format=format, sound=True, tags=tags))
+    assert (with_sound.width, with_sound.height, with_sound.latitude) == (64, 48, 39.7392)
+    assert_upright(poster(with_sound)[0])
+    fragmented = analyse(clip(format=format, sound=True, fragmented=True, frames=60, key_every=25))
+    assert (fragmented.width, fragmented.height, fragmented.duration) == (64, 48, 2.56)
+    assert_upright(poster(fragmented)[0])
+
+
 def test_a_display_matrix_of_zeros_shows_the_frame_as_stored():
     facts = analyse(videos.remuxed(clip(), matrix=[0] * 9))
     assert (facts.width, facts.height) == (64, 48)

@@ -17,16 +17,19 @@ APPLE_TAGS = {"movflags": "use_metadata_tags"}
 
 
 def clip(size=(64, 48), codec="libx264", format="mp4", tags=None, rotation=0, frames=5,
-         baseline=False, key_every=None):
+         baseline=False, key_every=None, sound=False, fragmented=False):
     """A clip whose upright picture is `size` (width, height), red in its top third and blue
     below. With `rotation` (90, 180, 270: clockwise, as a phone held sideways records) the
     pixels are stored turned the other way and the display matrix says how to show them.
+    `sound` adds an AAC track of silence, as phones record; `fragmented` writes the
+    pictures in fragments after an empty index (`moof` boxes), as some recorders do.
 
     HEVC clips are encoded in a child process: a process that ran libx265 and then
     wrote a display matrix corrupted its heap now and then (PyAV 18.1, x265 4.2).
     """
     arguments = {"size": size, "codec": codec, "format": format, "tags": tags, "rotation": rotation,
-                 "frames": frames, "baseline": baseline, "key_every": key_every}
+                 "frames": frames, "baseline": baseline, "key_every": key_every, "sound": sound,
+                 "fragmented": fragmented}
     if codec != "libx265":
         return _clip(**arguments)
     key = repr(sorted(arguments.items()))
@@ -43,15 +46,16 @@ CHILD = ("import pickle, sys; from tests.media.videos import _clip; "
 _made = {}
 
 
-def _clip(size, codec, format, tags, rotation, frames, baseline, key_every):
+def _clip(size, codec, format, tags, rotation, frames, baseline, key_every, sound, fragmented):
     width, height = size
     upright = np.empty((height, width, 3), np.uint8)
     upright[: height // 3], upright[height // 3:] = RED, BLUE
     stored = np.ascontiguousarray(np.rot90(upright, k=rotation // 90))  # counter-clockwise
     buffer = io.BytesIO()
-    with av.open(buffer, "w", format=format, options=APPLE_TAGS if format == "mov" else {}) as out:
+    flags = ["use_metadata_tags"] * (format == "mov") + ["frag_keyframe", "empty_moov"] * fragmented
+    with av.open(buffer, "w", format=format, options={"movflags": "+".join(flags)} if flags else {}) as out:
         out.metadata.update(tags or {})
-        # One thread: the encoders' thread pools crashed a test process now and then.
+        # One thread: the tests share two cores with everything else.
         options = {"preset": "ultrafast", "threads": "1"}
         options.update({"x265-params": "log-level=none:pools=none:frame-threads=1"}
                        if codec == "libx265" else {})
@@ -60,10 +64,22 @@ def _clip(size, codec, format, tags, rotation, frames, baseline, key_every):
         stream = out.add_stream(codec, rate=25, options=options)
         stream.height, stream.width = stored.shape[:2]
         stream.pix_fmt = "yuv420p"
+        audio = out.add_stream("aac", rate=8000) if sound else None
         for _ in range(frames):
             out.mux(stream.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")))
         out.mux(stream.encode())
+        if audio:
+            _silence(out, audio, seconds=frames / 25)
     return remuxed(buffer.getvalue(), format, tags, rotation) if rotation else buffer.getvalue()
+
+
+def _silence(out, stream, seconds, rate=8000):
+    for start in range(0, int(seconds * rate), 1024):
+        frame = av.AudioFrame(format="fltp", layout="mono", samples=1024)
+        frame.sample_rate, frame.pts = rate, start
+        frame.planes[0].update(bytes(frame.planes[0].buffer_size))
+        out.mux(stream.encode(frame))
+    out.mux(stream.encode())
 
 
 def remuxed(data, format="mp4", tags=None, rotation=0, matrix=None):
