@@ -4,7 +4,7 @@ Python: openapi-python-client must build every operation and model (a skipped on
 fails the test), and the generated package runs the photo flow, a resumed upload
 (multipart) and the other routes. TypeScript: openapi-typescript's types, compiled
 by tsc in strict mode with a short script that uses them, which then runs the flow
-with fetch.
+and a resumed upload with fetch.
 The npm packages (tests/sdk/package.json) are cached under .dev/sdk-node.
 """
 import importlib
@@ -250,4 +250,4 @@ def test_typescript_types_compile_and_run_the_flow(document, server, company, tm
     ran = subprocess.run(["node", str(work / "out" / "flow.js"), server.url,
                           role_key(company, "crew")], capture_output=True, text=True, timeout=60)
     assert ran.returncode == 0, ran.stdout + ran.stderr
-    assert ran.stdout.strip() == "create upload finalize get list 400"
+    assert ran.stdout.strip() == "create upload finalize get list 400 resumed"
