@@ -81,12 +81,24 @@ def abort(key, upload_id):
         pass
 
 
-def open_uploads(limit=PAGE):
-    """Up to `limit` multipart uploads open in the bucket, oldest keys first (OpenUploads)."""
+def open_uploads(limit=10 * PAGE):
+    """Up to `limit` multipart uploads open in the bucket, by key (OpenUploads).
+
+    SeaweedFS leaves NextKeyMarker out of a truncated page and answers the next one
+    empty: there, only the first PAGE are seen (a sweep's aborts make room for the rest).
+    """
+    found, markers = [], {}
     with _store_call("LIST MULTIPART", _bucket()):
-        page = client().list_multipart_uploads(Bucket=_bucket(), MaxUploads=limit)
-    return [OpenUpload(upload["Key"], upload["UploadId"], upload["Initiated"])
-            for upload in page.get("Uploads", [])]
+        while len(found) < limit:
+            page = client().list_multipart_uploads(Bucket=_bucket(), MaxUploads=PAGE, **markers)
+            uploads = [OpenUpload(upload["Key"], upload["UploadId"], upload["Initiated"])
+                       for upload in page.get("Uploads", [])]
+            found += uploads
+            if not (page.get("IsTruncated") and uploads):
+                break
+            markers = {"KeyMarker": page.get("NextKeyMarker") or uploads[-1].key,
+                       "UploadIdMarker": page.get("NextUploadIdMarker") or uploads[-1].upload_id}
+    return found[:limit]
 
 
 def part_urls(key, upload_id):

@@ -48,3 +48,17 @@ def test_the_store_lists_completes_and_aborts(app):
         multipart_store.abort(key, upload_id)  # gone already: no error
         stored = multipart_store.client().get_object(Bucket=app.config["S3_BUCKET"], Key=key)
         assert stored["Body"].read() == b"abc"
+
+
+def test_open_uploads_are_listed_page_after_page(app, monkeypatch):
+    """Pages of 2: S3 gives every upload; SeaweedFS only its first page (see open_uploads)."""
+    monkeypatch.setattr(multipart_store, "PAGE", 2)
+    key = f"paged_{secrets.token_hex(4)}.jpg.original.jpg"
+    with app.app_context():
+        opened = [multipart_store.create(key, "image/jpeg") for _ in range(5)]
+        try:
+            assert len(multipart_store.open_uploads()) >= 2
+            assert len(multipart_store.open_uploads(limit=1)) == 1
+        finally:
+            for upload_id in opened:
+                multipart_store.abort(key, upload_id)

@@ -97,7 +97,7 @@ def _none_open():
 
 def abort_orphans():
     """Abort open uploads that no photo holds (its photo deleted, or the upload replaced)
-    or older than PHOTO_PENDING_TTL; how many. One page of the store's list a sweep."""
+    or older than PHOTO_PENDING_TTL; how many. At most 10,000 listed a sweep."""
     now = utcnow()
     uploads = [upload for upload in multipart_store.open_uploads() if upload.initiated < now - ORPHAN_GRACE]
     if not uploads:
