@@ -80,8 +80,15 @@ def test_a_clip_with_sound_or_in_fragments_is_read(format):
     assert_upright(poster(fragmented)[0])
 
 
+def test_a_ten_bit_hevc_clip_gives_an_eight_bit_poster():
+    facts = analyse(clip((48, 64), codec="libx265", format="mov", pix_fmt="yuv420p10le", rotation=90))
+    image, _ = poster(facts)
+    assert image.mode == "RGB" and image.size == (48, 64)
+    assert_upright(image)
+
+
 def test_a_display_matrix_of_zeros_shows_the_frame_as_stored():
-    facts = analyse(videos.remuxed(clip(), matrix=[0] * 9))
+    facts = analyse(videos.with_matrix(clip(), matrix=(0, 0, 0, 0)))
     assert (facts.width, facts.height) == (64, 48)
     assert_upright(poster(facts)[0])
 
