@@ -5,6 +5,8 @@ The last line is machine-readable: key=value pairs separated by spaces.
 
 LABELS = {"floor": "floor    (bench/floor_app.py)", "required": "required (bench/required_app.py)",
           "create": "create   (POST /light/photos/)",
+          "create_unlogged": "create without request ids and line (bench/unlogged_app.py)",
+          "create_json": "create, LOG_FORMAT=json",
           "required_list": "required_list (bench/required_list.py)", "list": "list (GET /light/photos/)"}
 
 
@@ -14,6 +16,19 @@ def averaged(rounds):
     figures["cpu_ms"] = {part: sum(run["cpu_ms"][part] for run in rounds) / len(rounds)
                          for part in rounds[0]["cpu_ms"]}
     return figures
+
+
+def request_log_cost(figures):
+    """What the request id and line cost a create, text and JSON, against the app without them."""
+    required, unlogged = figures["required"], figures["create_unlogged"]
+    parts = []
+    for name in ("create", "create_json"):
+        fig = figures[name]
+        parts.append(f"{name}: create_to_required {fig['rps'] / required['rps']:.3f} "
+                     f"(without {unlogged['rps'] / required['rps']:.3f}), web CPU per create "
+                     f"{fig['cpu_ms']['web']:.3f} ms (without {unlogged['cpu_ms']['web']:.3f} ms, "
+                     f"{100 * (fig['cpu_ms']['web'] / unlogged['cpu_ms']['web'] - 1):+.1f} %)")
+    return "request log: " + "; ".join(parts)
 
 
 def line(label, fig):
@@ -42,6 +57,8 @@ def report(runs, pages, statements, listing, plans, web_rss, photos_per_s):
     print(f"required/floor: {required['rps'] / floor['rps']:.3f} x throughput (what the spec's work "
           f"costs); create/required: {create['rps'] / required['rps']:.3f} x (what our code costs), "
           f"web CPU {web_cpu_ratio:.2f} x")
+    if "create_unlogged" in figures:
+        print(request_log_cost(figures))
     print(f"SQL statements per create (all five references set): {len(statements)}")
     for statement in statements:
         print("   ", " ".join(statement.split())[:110])

@@ -195,6 +195,9 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--request-log", action="store_true",
+                        help="also serve the app without its request ids and line (bench/unlogged_app.py), "
+                             "and with LOG_FORMAT=json, to measure what the line costs a create")
     args = parser.parse_args()
 
     admin_url, redis_url, name, database_url = fresh_parts(redis_db=14)
@@ -233,6 +236,10 @@ def main():
             script = str(ROOT / "bench" / "create.lua")
             servers = {"floor": (floor, floor_url), "required": (required, required_url),
                        "create": (web, web_url)}
+            if args.request_log:
+                servers["create_unlogged"] = gunicorn("bench.unlogged_app:app", env)
+                servers["create_json"] = gunicorn("wsgi:app", {**env, "LOG_FORMAT": "json"})
+                processes += [master for name, (master, _) in servers.items() if name.startswith("create_")]
             runs = {name: [] for name in servers}
             for _, url in servers.values():  # warm up: imports, pools, clients
                 wrk.run(url, script, create_args, seconds=2, connections=args.connections)
