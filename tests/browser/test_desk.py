@@ -69,19 +69,25 @@ def test_the_desk_uploads_and_shows_the_thumbnails(desk, browser, company, tmp_p
     assert browser.execute_script("return sessionStorage.getItem('photoservice.apiKey')") == key
     assert key not in browser.current_url and browser.get_cookies() == []
 
-    browser.find_element(By.ID, "pick-files").send_keys("\n".join(photo_files(tmp_path, 3)))
-    wait_for(browser, lambda b: b.execute_script(READY_TILES) == 3, 90)
-    assert sorted(upload_rows(browser)) == [[f"roof-{n}.jpg", "done", "Ready"] for n in (1, 2, 3)]
+    browser.find_element(By.ID, "pick-files").send_keys("\n".join(photo_files(tmp_path, 4)))
+    wait_for(browser, lambda b: b.execute_script(READY_TILES) == 4, 90)
+    # Once the batch has settled the page reads the list again: its order, its count.
+    wait_for(browser, lambda b: b.find_element(By.ID, "page-info").text == "Page 1 of 1 (4 photos)"
+             and b.execute_script(READY_TILES) == 4)
+    assert sorted(upload_rows(browser)) == [[f"roof-{n}.jpg", "done", "Ready"] for n in (1, 2, 3, 4)]
     captions = [tile.text for tile in browser.find_elements(By.CSS_SELECTOR, "#grid li")]
     assert all("processed" in caption and "No place" not in caption for caption in captions), captions
 
+    names = [n.text for n in browser.find_elements(By.CSS_SELECTOR, "#grid .name")]
+    assert names == ["roof-4.jpg", "roof-3.jpg", "roof-2.jpg", "roof-1.jpg"]
+    browser.set_window_size(1280, 1000)
     browser.save_screenshot(str(SCREENSHOT))
 
     browser.refresh()  # the key survives a reload of the tab; the list is newest first
-    WebDriverWait(browser, 10).until(lambda b: b.execute_script(READY_TILES) == 3)
+    WebDriverWait(browser, 10).until(lambda b: b.execute_script(READY_TILES) == 4)
     names = [n.text for n in browser.find_elements(By.CSS_SELECTOR, "#grid .name")]
-    assert names == ["roof-3.jpg", "roof-2.jpg", "roof-1.jpg"]
-    assert browser.find_element(By.ID, "page-info").text == "Page 1 of 1 (3 photos)"
+    assert names == ["roof-4.jpg", "roof-3.jpg", "roof-2.jpg", "roof-1.jpg"]
+    assert browser.find_element(By.ID, "page-info").text == "Page 1 of 1 (4 photos)"
 
     browser.find_element(By.CSS_SELECTOR, "#grid li button").click()
     WebDriverWait(browser, 10).until(lambda b: b.execute_script(
@@ -89,7 +95,7 @@ def test_the_desk_uploads_and_shows_the_thumbnails(desk, browser, company, tmp_p
         " return document.getElementById('detail').open && i.complete && i.naturalWidth > 0"))
     assert browser.execute_script("return document.getElementById('detail-image').naturalWidth") == 1600
     assert browser.switch_to.active_element.get_attribute("id") == "close-detail"
-    assert "roof-3.jpg" in browser.find_element(By.ID, "detail-name").text
+    assert "roof-4.jpg" in browser.find_element(By.ID, "detail-name").text
     browser.find_element(By.ID, "close-detail").click()
 
     browser.find_element(By.ID, "filter-job").send_keys(str(company["jobs"][1]))

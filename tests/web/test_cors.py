@@ -40,6 +40,7 @@ def owner_key(company):
     ("/light/photos/7/", "PATCH"),
     ("/light/photos/7/uploaded/", "PUT"),
     ("/light/photos/7/", "DELETE"),
+    ("/light/photos/7/multipart/parts/", "POST"),
     ("/light/webhooks/", "POST"),
     ("/light/webhooks/3/", "PATCH"),
     ("/light/webhooks/3/deliveries/", "GET"),

@@ -11,6 +11,7 @@ const PARTS_PER_REQUEST = 10;
 const POLL_MS = 1000;
 const POLL_LIMIT = 180;
 const RATE_LIMIT_RETRIES = 5;
+const PARALLEL_UPLOADS = 3;
 
 const $ = (id) => document.getElementById(id);
 const state = { page: 1, job: "", tag: "" };
@@ -294,8 +295,7 @@ async function sendParts(photo, file, item) {
   }
 }
 
-async function uploadFile(file) {
-  const item = uploadRow(file);
+async function uploadFile(file, item) {
   try {
     item.note("Creating");
     const body = { name: file.name.slice(0, 150) || "Photo", is_video: file.type.startsWith("video/") };
@@ -316,7 +316,21 @@ async function uploadFile(file) {
   }
 }
 
+let watching = 0;
+
+// Once every file of a batch is sent and settled, the page is read again: the
+// new photos take their places in the list's order, and the count is right.
 async function watch(photoId, tile, item) {
+  watching += 1;
+  try {
+    await fillIn(photoId, tile, item);
+  } finally {
+    watching -= 1;
+    if (!watching && !sending && !waiting.length) loadPage(state.page);
+  }
+}
+
+async function fillIn(photoId, tile, item) {
   for (let attempt = 0; attempt < POLL_LIMIT; attempt += 1) {
     await pause(POLL_MS);
     let photo;
@@ -340,8 +354,21 @@ async function watch(photoId, tile, item) {
   item.note("Still processing; reload later");
 }
 
+// A few files at a time: dozens dropped at once would spend the key's rate limit on
+// creates and leave every transfer sharing the line.
+const waiting = [];
+let sending = 0;
+
 function uploadAll(files) {
-  for (const file of files) uploadFile(file);
+  for (const file of files) waiting.push([file, uploadRow(file)]);
+  while (sending < PARALLEL_UPLOADS && waiting.length) {
+    const [file, item] = waiting.shift();
+    sending += 1;
+    uploadFile(file, item).finally(() => {
+      sending -= 1;
+      uploadAll([]);
+    });
+  }
 }
 
 function wireDropZone() {
