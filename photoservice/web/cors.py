@@ -8,6 +8,8 @@ headers to that answer and to every other response, errors included, for allowed
 origins only. With CORS_ORIGINS empty nothing is installed: no CORS headers, and a
 preflight is a request like any other (401).
 """
+import re
+
 from flask import current_app, request
 from flask_cors import CORS
 
@@ -34,12 +36,21 @@ def answer_preflight():
     return None
 
 
+def vary_on_origin(response):
+    """`after_request` hook: an API response differs by Origin (CORS headers or none), so
+    a shared cache must key on it; flask-cors says so only when several origins are set."""
+    if re.match(RESOURCES, request.path):
+        response.vary.add("Origin")
+    return response
+
+
 def init_cors(app):
     """Install CORS for CORS_ORIGINS (["*"], exact origins, or [] for none)."""
     origins = app.config["CORS_ORIGINS"]
     if not origins:
         return
     app.before_request(answer_preflight)
+    app.after_request(vary_on_origin)
     CORS(app, resources=RESOURCES, origins=origins, send_wildcard=origins == ["*"],
          methods=METHODS, allow_headers=REQUEST_HEADERS, expose_headers=EXPOSED_HEADERS,
          max_age=MAX_AGE_SECONDS, always_send=False, supports_credentials=False)

@@ -98,6 +98,7 @@ def test_responses_to_an_allowed_origin_carry_and_expose_headers(cors_app, compa
         assert response.headers.get("Access-Control-Allow-Origin") == ALLOWED, name
         exposed = {h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
         assert {"Retry-After", "X-Request-ID"} <= exposed, name
+        assert "Origin" in response.headers["Vary"], name
 
 
 def test_429_and_503_carry_the_headers(cors_app, company, as_user):
@@ -135,6 +136,13 @@ def test_other_origins_get_no_cors_headers(cors_app, company):
 def test_a_request_without_origin_gets_no_cors_headers(cors_app, company):
     response = cors_app().test_client().get("/light/photos/", headers={"X-API-KEY": owner_key(company)})
     assert response.status_code == 200 and "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_one_allowed_origin_still_varies_on_origin(cors_app, company):
+    client = cors_app(("https://office.example",)).test_client()
+    for origin in ("https://office.example", OTHER):
+        response = client.get("/light/photos/", headers={"Origin": origin, "X-API-KEY": owner_key(company)})
+        assert response.headers["Vary"] == "Origin", origin
 
 
 def test_any_origin_with_a_wildcard(cors_app):

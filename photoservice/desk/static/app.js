@@ -8,6 +8,7 @@ const PAGE_SIZE = 24;
 // Past this size a file goes up in parts, each retried alone (docs/api.md).
 const MULTIPART_THRESHOLD = 100 * 1024 * 1024;
 const PARTS_PER_REQUEST = 10;
+const PART_ATTEMPTS = 3;
 const POLL_MS = 1000;
 const POLL_LIMIT = 180;
 const RATE_LIMIT_RETRIES = 5;
@@ -46,8 +47,12 @@ async function api(method, path, body, attempt = 0) {
     await pause(wait * 1000 * (1 + Math.random()));
     return api(method, path, body, attempt + 1);
   }
-  const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try {
+    data = await response.json();
+  } catch (error) {
+    // not JSON: a proxy's error page, say; the status speaks for it
+  }
   if (response.status === 401) forgetKey("That API key was refused.");
   if (!response.ok) {
     const error = new ApiError(response.status, data);
@@ -286,10 +291,20 @@ async function sendParts(photo, file, item) {
     const { parts } = await api("POST", `${path}parts/`, { part_numbers: numbers.slice(start, start + PARTS_PER_REQUEST) });
     for (const part of parts) {
       const from = (part.part_number - 1) * upload.part_size;
-      await send("PUT", part.url, file.slice(from, from + part.size), (sent) => {
-        received.set(part.part_number, sent);
-        item.progress(total());
-      }, part.headers);
+      const body = file.slice(from, from + part.size);
+      for (let attempt = 1; ; attempt += 1) {  // a part that fails is sent again alone
+        try {
+          await send("PUT", part.url, body, (sent) => {
+            received.set(part.part_number, sent);
+            item.progress(total());
+          }, part.headers);
+          break;
+        } catch (error) {
+          if (attempt === PART_ATTEMPTS) throw error;
+          item.note(`Part ${part.part_number} again (${error.message})`);
+          await pause(1000 * attempt);
+        }
+      }
       received.set(part.part_number, part.size);
     }
   }
