@@ -15,8 +15,8 @@ from .extensions import db
 from .jobs import services as jobs
 from .photos.models import Photo
 from .photos.rebuild import BATCH, requeue_media
-from .store_cors import bucket_cors, store_origins
 from .storage import put_bucket_cors
+from .store_cors import bucket_cors, store_origins
 
 
 def _emit(obj):

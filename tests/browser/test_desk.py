@@ -122,7 +122,7 @@ def test_a_failed_upload_is_shown_as_such(desk, browser, company, tmp_path):
     browser.find_element(By.ID, "pick-files").send_keys(f"{not_a_photo}\n{too_large}")
     WebDriverWait(browser, 30).until(
         lambda b: {state for _, state, _ in upload_rows(b)} == {"failed"} and len(upload_rows(b)) == 2)
-    notes = dict((name, note) for name, _, note in upload_rows(browser))
+    notes = {name: note for name, _, note in upload_rows(browser)}
     assert notes["huge.jpg"].startswith("Failed: the store refused the file (HTTP 400, EntityTooLarge"), notes
     assert notes["portal.jpg"].startswith("Failed: "), notes
     assert "Upload of" in browser.find_element(By.ID, "status").text
