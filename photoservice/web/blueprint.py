@@ -16,6 +16,8 @@ class ArgumentsParser(FlaskParser):
 
     def _raw_load_json(self, req):
         if not req.content_length and not req.data:
+            if req.method == "PATCH":  # the document requires its body: a change of nothing
+                abort(400, message="A JSON body is required.", errors={"json": ["A JSON body is required."]})
             return core.missing
         if not core.is_json(req.mimetype):
             abort(415, message="Request body must be JSON (Content-Type: application/json).")
