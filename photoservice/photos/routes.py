@@ -4,8 +4,8 @@ from flask.views import MethodView
 from ..web import openapi
 from ..web.auth import SECURITY, authenticate, current_caller
 from ..web.blueprint import Blueprint
-from ..web.pagination import page_body
-from . import finalize, lifecycle, multipart, presenter, services
+from ..web.pagination import cursor_body, page_body
+from . import cursors, finalize, lifecycle, multipart, presenter, services
 from .schemas import (MultipartStartSchema, MultipartStatusSchema, MultipartUploadSchema,
                       PartNumbersSchema, PartUrlsSchema, PhotoCreatedSchema, PhotoCreateSchema,
                       PhotoDetailSchema, PhotoListQuerySchema, PhotoPageSchema, PhotoSchema,
@@ -23,9 +23,14 @@ class Photos(MethodView):
     @blp.doc(security=SECURITY, operationId="listPhotos")
     def get(self, args):
         """List uploaded photos visible to the caller"""
-        page, page_size = args.pop("page"), args.pop("page_size")
+        page, page_size, after = args.pop("page"), args.pop("page_size"), args.pop("cursor", None)
+        if after is not None:
+            photos, more = services.list_photos_after(current_caller(), args, after, page_size)
+            return cursor_body(presenter.listed(photos), cursors.encode(photos[-1]) if more else None)
         count, photos = services.list_photos(current_caller(), args, page, page_size)
-        return page_body(count, presenter.listed(photos), page, page_size)
+        more = page * page_size < count and photos
+        return dict(page_body(count, presenter.listed(photos), page, page_size),
+                    next_cursor=cursors.encode(photos[-1]) if more else None)
 
     @blp.arguments(PhotoCreateSchema, example=openapi.CREATE_EXAMPLE)
     @blp.response(201, PhotoCreatedSchema, example=openapi.CREATED_EXAMPLE)

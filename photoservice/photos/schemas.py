@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 from ..derivatives import DERIVATIVES
 from ..serialization import FastDumpSchema
 from ..web.fields import EXIF_MAX_DEPTH, EXIF_MAX_ITEMS, Id, JSONObject, Text, sent_in_full
+from . import cursors
 from .representation import PhotoRecordSchema
 
 # The earliest and latest capture times accepted, in Unix milliseconds. The lower
@@ -139,6 +140,17 @@ class PhotoCreatedSchema(PhotoSchema):
         "description": "S3 presigned POST; null once the photo is uploaded."})
 
 
+class Cursor(fields.String):
+    """A list cursor (photos/cursors.py): () for an empty one, the first page."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return cursors.decode(text) if text else ()
+        except ValueError as error:
+            raise ma.ValidationError(str(error)) from None
+
+
 class PhotoListQuerySchema(ma.Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
     page_size = fields.Integer(load_default=10, validate=validate.Range(1, 100))
@@ -151,13 +163,21 @@ class PhotoListQuerySchema(ma.Schema):
     tags = fields.List(Text(validate=validate.Length(1, 100)), metadata={
         "description": "Repeat to require several tags: photos carrying every one are listed."})
     is_video = fields.Boolean()
+    cursor = Cursor(metadata={
+        "description": "Page by cursor rather than by number: empty for the first page, then "
+                       "the `next_cursor` of the page before. Cursor pages carry no `count` (an "
+                       "exact count reads every matching photo) and no `previous`; `page` is "
+                       "ignored. A photo added or removed meanwhile shifts no other one."})
 
 
 class PhotoPageSchema(FastDumpSchema):
-    count = fields.Integer(required=True)
+    count = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Photos matching the query; null on a cursor page."})
     next = fields.String(allow_none=True, required=True)
     previous = fields.String(allow_none=True, required=True)
     results = fields.List(fields.Nested(PhotoSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True, metadata={
+        "description": "The `cursor` of the page after this one (null on the last page)."})
 
 
 class MultipartStartSchema(ma.Schema):

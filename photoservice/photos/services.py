@@ -124,6 +124,12 @@ def list_photos(caller, filters, page, page_size):
     return queries.page_of(caller, filters, page, page_size)
 
 
+def list_photos_after(caller, filters, after, page_size):
+    """(photos on the page, whether more follow): keyset paging after the cursor `after`,
+    with no count (cursors.py)."""
+    return queries.page_after(caller, filters, after, page_size)
+
+
 def visible_or_404(caller, photo_id, lock=False):
     """The photo if the caller may see it (`lock`: its row locked until commit); else NotFound."""
     photo = queries.find_visible(caller, photo_id, lock) if photo_id <= MAX_ID else None

@@ -1,12 +1,18 @@
-"""Page-number paging: `{count, next, previous, results}` bodies."""
+"""Page-number paging: `{count, next, previous, results}` bodies; and cursor paging,
+where `count` is null (an exact count is what grows with the data) and `next` follows
+`next_cursor`."""
 from urllib.parse import urlencode
 
 from flask import request
 
 
-def _page_link(page):
+def _page_link(page=None, cursor=None):
     args = request.args.copy()
-    args["page"] = str(page)
+    if cursor is None:
+        args["page"] = str(page)
+    else:
+        args.pop("page", None)
+        args["cursor"] = cursor
     return f"{request.base_url}?{urlencode(list(args.items(multi=True)))}"
 
 
@@ -19,3 +25,9 @@ def page_body(count, results, page, page_size):
         "previous": _page_link(min(page - 1, last_page)) if page > 1 else None,
         "results": results,
     }
+
+
+def cursor_body(results, next_cursor):
+    """The body of one cursor page: no count, no way back, the next one's cursor."""
+    return {"count": None, "next": _page_link(cursor=next_cursor) if next_cursor else None,
+            "previous": None, "results": results, "next_cursor": next_cursor}
