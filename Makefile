@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 
 .PHONY: install dev test test-fast migrate clean bench bench-pipeline bench-media bench-webhooks \
-	bench-multipart soak
+	bench-multipart bench-scale soak
 
 # Reinstall only when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -71,6 +71,13 @@ bench-media: install
 # same SeaweedFS, and the part-URL route's CPU (needs PostgreSQL, Redis).
 bench-multipart: install
 	$(BIN)/python -m bench.multipart $(BENCH_ARGS)
+
+# The list on a year of a large company (1,000,000 photos, 2,000 jobs) against
+# required_list, p50/p99 and CPU per page with the query plans, page numbers and
+# cursors. Its own PostgreSQL and data under .dev/bench-scale/ (loaded once, ~1 min;
+# again after a schema change), an embedded Redis.
+bench-scale: install
+	$(BIN)/python -m bench.scale $(BENCH_ARGS)
 
 # A soak of `make dev`: starts it, sends 2 photos/s for SOAK_SECONDS, fails if a process
 # stops, a photo is not processed or Ctrl-C leaves anything running (ports of `make dev`

@@ -8,12 +8,15 @@ field of the photo representation as JSON, and two presigned GET links per photo
 (thumbnail and web size). The links are signed with `photoservice.storage.
 presigned_get`, a SigV4 hash and HMAC and nothing else: the least presigning can
 cost. No validation, no error handling, no ORM, no marshmallow, no flask-smorest.
-Only what an owner's list needs (`page`, `page_size`; no filters).
+Only what an owner's list needs: `page`, `page_size`, `cursor` and the filters `job`,
+`tags` and `is_video` (bench/scale_list.py asks for them).
 
 Served by gunicorn exactly like the real app: `gunicorn bench.required_list:app`,
 with DATABASE_URL, REDIS_URL and the S3 settings.
 """
+import base64
 import hashlib
+import json
 import os
 import time
 from datetime import datetime, timezone
@@ -31,7 +34,9 @@ _parts = {}
 
 CALLER = """SELECT users.id, users.company_id FROM users JOIN api_keys ON api_keys.user_id = users.id
             WHERE api_keys.digest = %s AND api_keys.revoked_at IS NULL"""
-COUNT = "SELECT count(*) FROM photos WHERE company_id = %s AND status = 'uploaded'"
+WHERE = "company_id = %s AND status = 'uploaded'"
+# The list's filters the scale benchmark asks for, as the app writes them.
+FILTERS = {"is_video": "is_video = %s", "job": "job_id = %s", "tags": "tags @> %s::jsonb"}
 FIELDS = ("id", "name", "description", "job_id", "job_inspection_line_item_id", "estimate_line_item_id",
           "supplemental_line_item_id", "change_order_line_item_id", "tags", "related_to", "exif",
           "is_video", "client_id", "status", "created_by", "created_at", "updated_at", "uploaded_at",
@@ -39,8 +44,9 @@ FIELDS = ("id", "name", "description", "job_id", "job_inspection_line_item_id", 
           "processing_status", "processing_error", "location_error", "processed_at", "width", "height",
           "duration", "sha256", "captured_at_source", "media_status", "media_error", "media_warnings",
           "variants")
-PAGE = f"""SELECT {", ".join(FIELDS)} FROM photos WHERE company_id = %s AND status = 'uploaded'
-    ORDER BY captured_at DESC NULLS LAST, created_at DESC, id DESC LIMIT %s OFFSET %s"""
+ORDER = "ORDER BY captured_at DESC NULLS LAST, created_at DESC, id DESC"
+COLUMNS = ", ".join(f"photos.{field}" for field in FIELDS)
+DEFERRED_OFFSET = 1_000  # past it, the page's ids first, then their rows (as the app)
 # Field names in the representation where they differ from the column's.
 NAMES = {"job_id": "job", "job_inspection_line_item_id": "job_inspection_line_item",
          "estimate_line_item_id": "estimate_line_item",
@@ -49,6 +55,7 @@ NAMES = {"job_id": "job", "job_inspection_line_item_id": "job_inspection_line_it
 OUT = [NAMES.get(field, field) for field in FIELDS]
 TIMES = [n for n, field in enumerate(FIELDS) if field.endswith("_at")]
 LOCATION, VARIANTS = FIELDS.index("location"), FIELDS.index("variants")
+CAPTURED, CREATED = FIELDS.index("captured_at"), FIELDS.index("created_at")
 LOCATION_FIELDS = ("address", "city", "state", "postal_code", "country", "country_code", "display_name")
 
 
@@ -65,10 +72,43 @@ def parts():
     return _parts["db"], _parts["redis"], _parts["signing"]
 
 
-def page_link(page):
+def page_link(page=None, cursor=None):
     args = request.args.to_dict()
-    args["page"] = str(page)
+    if cursor is None:
+        args["page"] = str(page)
+    else:
+        args.pop("page", None)
+        args["cursor"] = cursor
     return f"{request.base_url}?{urlencode(args)}"
+
+
+def encode(row):
+    """The cursor after a row, as photos/cursors.py makes it."""
+    captured, created, photo_id = row[CAPTURED], row[CREATED], row[0]
+    text = f"{captured.isoformat() if captured is not None else ''}|{created.isoformat()}|{photo_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def after(db, where, values, cursor, page_size):
+    """(rows after the cursor, whether more follow): the app's keyset statements."""
+    page_sql = f"SELECT {COLUMNS} FROM photos WHERE {where} {{}} {ORDER} LIMIT %s"
+    if not cursor:
+        stages = [("", [])]
+    else:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        captured, created, photo_id = text.split("|")
+        if captured:
+            stages = [("AND (captured_at, created_at, id) < (%s, %s, %s)", [captured, created, int(photo_id)]),
+                      ("AND captured_at IS NULL", [])]
+        else:
+            stages = [("AND captured_at IS NULL AND (created_at, id) < (%s, %s)", [created, int(photo_id)])]
+    rows = []
+    for condition, bound in stages:
+        rows += db.execute(page_sql.format(condition), [*values, *bound, page_size + 1 - len(rows)],
+                           prepare=True).fetchall()
+        if len(rows) > page_size:
+            break
+    return rows[:page_size], len(rows) > page_size
 
 
 @app.get("/light/photos/")
@@ -79,8 +119,24 @@ def photos():
     limits.pipeline().incr(window).expire(window, 2).execute()
     user_id, company_id = db.execute(CALLER, (key_digest,), prepare=True).fetchone()
     page, page_size = int(request.args.get("page", 1)), int(request.args.get("page_size", 10))
-    count = db.execute(COUNT, (company_id,), prepare=True).fetchone()[0]
-    rows = db.execute(PAGE, (company_id, page_size, (page - 1) * page_size), prepare=True).fetchall()
+    where, values = WHERE, [company_id]
+    for name in sorted(FILTERS):
+        if name in request.args:
+            where += " AND " + FILTERS[name]
+            values.append(request.args["is_video"] == "true" if name == "is_video" else
+                          json.dumps(request.args.getlist("tags")) if name == "tags" else int(request.args[name]))
+    if "cursor" in request.args:
+        rows, more = after(db, where, values, request.args["cursor"], page_size)
+        count, next_cursor = None, encode(rows[-1]) if more else None
+    else:
+        count = db.execute(f"SELECT count(*) FROM photos WHERE {where}", values, prepare=True).fetchone()[0]
+        offset = (page - 1) * page_size
+        page_sql = (f"SELECT {COLUMNS} FROM photos WHERE {where} {ORDER} LIMIT %s OFFSET %s"
+                    if offset < DEFERRED_OFFSET else
+                    f"""SELECT {COLUMNS} FROM photos JOIN (SELECT id FROM photos WHERE {where} {ORDER}
+                        LIMIT %s OFFSET %s) AS page ON photos.id = page.id {ORDER}""")
+        rows = db.execute(page_sql, [*values, page_size, offset], prepare=True).fetchall()
+        next_cursor = encode(rows[-1]) if rows and page * page_size < count else None
     now = datetime.now(timezone.utc)
     results = []
     for row in rows:
@@ -98,6 +154,10 @@ def photos():
                        "width": variant["width"], "height": variant["height"]}
                 for name, variant in row[VARIANTS].items()}
         results.append(photo)
+    if count is None:
+        return {"count": None, "next": page_link(cursor=next_cursor) if next_cursor else None,
+                "previous": None, "results": results, "next_cursor": next_cursor}
     last_page = max(1, -(-count // page_size))
     return {"count": count, "next": page_link(page + 1) if page < last_page else None,
-            "previous": page_link(min(page - 1, last_page)) if page > 1 else None, "results": results}
+            "previous": page_link(min(page - 1, last_page)) if page > 1 else None, "results": results,
+            "next_cursor": next_cursor}

@@ -130,8 +130,8 @@ def same_page(app_url, reference_url, key, query):
     return page(app_url) == page(reference_url)
 
 
-def explain_list(app, company, query):
-    """EXPLAIN ANALYZE of the page query an owner's GET /light/photos/?<query> runs."""
+def list_statements(app, key, query):
+    """(engine, [(sql, params)]): what GET /light/photos/?<query> with `key` sends."""
     from sqlalchemy import event
 
     from photoservice.extensions import db
@@ -141,10 +141,16 @@ def explain_list(app, company, query):
     listener = lambda conn, cursor, sql, params, *rest: seen.append((sql, params))  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        app.test_client().get(f"/light/photos/?{query}",
-                              headers={"X-API-KEY": company["users"][0]["api_key"]})
+        response = app.test_client().get(f"/light/photos/?{query}", headers={"X-API-KEY": key})
+        assert response.status_code == 200, response.get_json()
     finally:
         event.remove(engine, "before_cursor_execute", listener)
+    return engine, seen
+
+
+def explain_list(app, company, query):
+    """EXPLAIN ANALYZE of the page query an owner's GET /light/photos/?<query> runs."""
+    engine, seen = list_statements(app, company["users"][0]["api_key"], query)
     sql, params = next((s, p) for s, p in seen if "LIMIT" in s)
     with app.app_context(), engine.connect() as connection:
         plan = connection.exec_driver_sql("EXPLAIN ANALYZE " + sql, params).scalars().all()
