@@ -47,9 +47,9 @@ def schedule(photos):
 def _schedule_aborts(photos):
     """Write the rows that abort these deleted photos' open multipart uploads, parts and all
     (not committed); their ids. The upload's key is the original's, removed as well."""
-    now = utcnow()
+    now, request_id = utcnow(), request_ids.current()
     aborts = [{"key": original_key(photo.key), "upload_id": photo.multipart_upload_id,
-               "due_at": now, "dispatched_at": now}
+               "due_at": now, "dispatched_at": now, "request_id": request_id}
               for photo in photos if photo.multipart_upload_id is not None]
     if not aborts:
         return []

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from photoservice import multipart_store
 from photoservice.database import utcnow
 from photoservice.extensions import db
 from photoservice.photos import lifecycle, multipart
-from photoservice.photos.models import Photo
+from photoservice.photos.models import Photo, StoreDeletion
 from photoservice.photos.object_keys import original_key
 from tests.photos.test_multipart import open_uploads, part_urls, start
 from tests.support import JPEG_STUB, run_due_deletions
@@ -34,6 +34,18 @@ def test_deleting_a_pending_photo_aborts_its_upload(app, as_user):
     assert crew.delete(photo["id"]).status_code == 204
     run_due_deletions(app)
     assert upload not in open_uploads(app) and other in open_uploads(app)
+
+
+def test_the_abort_carries_the_id_of_the_delete_that_caused_it(app, as_user):
+    crew = as_user("crew")
+    photo, (key, upload_id) = opened(crew)
+    response = crew.client.delete(f"/light/photos/{photo['id']}/",
+                                  headers={**crew.headers, "X-Request-ID": "delete-1234"})
+    assert response.status_code == 204
+    with app.app_context():
+        stored = db.session.scalars(select(StoreDeletion.request_id).where(
+            StoreDeletion.upload_id == upload_id)).all()
+    assert stored == ["delete-1234"]
 
 
 def test_the_purge_aborts_an_abandoned_photos_upload(app, as_user):
