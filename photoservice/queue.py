@@ -56,13 +56,18 @@ def send(task_name, *args, countdown=None):
                                                headers=message_headers(request_ids.current()))
 
 
-def enqueue(kind, ids, countdown=None):
+def enqueue(kind, ids, countdown=None, admitted=False):
     """Queue committed work of `kind` (a name in work.KINDS) on the rows `ids`: one task
     per id, or per batch of the kind's size, so each shows in Flower. If the broker is
-    down, what was not sent is marked undispatched and the sweep sends it.
+    down, what was not sent is marked undispatched and the sweep sends it. Kinds with a
+    fair share (work.Rows.admit) send each company's work only up to its share, unless
+    `admitted` (a task's top-up: its rows were chosen within the share).
 
     The messages carry the current request id (`request_ids.acting_for` sets another)."""
     kind, ids, done = work.KINDS[kind], list(ids), 0
+    admit = work.rows(kind.name).admit
+    if admit is not None and countdown is None and not admitted:
+        ids = admit(ids)  # the rest wait for a task of their company to end, or the sweep
     for subject, covered in work.batches(kind, ids):
         try:
             send(kind.task, subject, countdown=countdown)

@@ -5,6 +5,7 @@ the sweep, which sends every kind's work the broker never got (it was down) or
 that was lost (a dead worker).
 """
 import logging
+from contextlib import contextmanager
 
 from celery import shared_task
 from flask import current_app
@@ -12,6 +13,7 @@ from flask import current_app
 from photoservice import request_ids, work
 from photoservice.database import DATABASE_UNAVAILABLE, utcnow
 from photoservice.errors import DependencyUnavailable
+from photoservice.extensions import db
 from photoservice.photos import deletions, events, lifecycle, multipart
 from photoservice.processing import media
 from photoservice.processing import services as processing
@@ -35,13 +37,35 @@ STORE_DELETIONS = Work("store_deletion", deletions.remove_objects, deletions.not
 @shared_task(name=KINDS["metadata"].task, bind=True, acks_late=True, max_retries=None)
 def process_photo(self, photo_id):
     """Capture date, location and parent job of one photo."""
-    run_with_retries(self, METADATA, photo_id)
+    with topped_up("metadata", photo_id):
+        run_with_retries(self, METADATA, photo_id)
 
 
 @shared_task(name=KINDS["media"].task, bind=True, acks_late=True, max_retries=None)
 def process_media(self, photo_id):
     """Hash, dimensions, file EXIF and derivatives of one uploaded photo (queue `media`)."""
-    run_with_retries(self, MEDIA, photo_id)
+    with topped_up("media", photo_id):
+        run_with_retries(self, MEDIA, photo_id)
+
+
+@contextmanager
+def topped_up(kind, photo_id):
+    """Once the task ends (or waits for its retry), send the work of the photo's company
+    that its fair share held back (photoservice.photos.outbox.top_up), each with the
+    request id stored with it. An outage leaves that work to the sweep."""
+    try:
+        yield
+    finally:
+        rows = work.rows(kind)
+        try:
+            db.session.rollback()  # whatever the task left unsaved is not this one's
+            ids = rows.top_up(photo_id)
+            for request_id, same in _by_request(ids, rows.request_ids(ids), request_ids.current()):
+                with request_ids.acting_for(request_id):
+                    enqueue(kind, same, admitted=True)
+        except Exception as error:  # the task's own outcome stands; the sweep sends the rest
+            log.warning("%s work of the company of photo %s left for the sweep: %s",
+                        kind, photo_id, redacted_error(error))
 
 
 @shared_task(name=KINDS["delivery"].task, bind=True, acks_late=True, max_retries=None)
