@@ -61,13 +61,16 @@ def enqueue(kind, ids, countdown=None, admitted=False):
     per id, or per batch of the kind's size, so each shows in Flower. If the broker is
     down, what was not sent is marked undispatched and the sweep sends it. Kinds with a
     fair share (work.Rows.admit) send each company's work only up to its share, unless
-    `admitted` (a task's top-up: its rows were chosen within the share).
+    `admitted` (its rows were claimed within the share: `send_claimed`).
 
     The messages carry the current request id (`request_ids.acting_for` sets another)."""
     kind, ids, done = work.KINDS[kind], list(ids), 0
     admit = work.rows(kind.name).admit
     if admit is not None and countdown is None and not admitted:
-        ids = admit(ids)  # the rest wait for a task of their company to end, or the sweep
+        # Each company's oldest work, whichever request queued it; the rest waits for a
+        # task of its company to end, or for the sweep.
+        send_claimed(kind.name, admit(ids))
+        return
     for subject, covered in work.batches(kind, ids):
         try:
             send(kind.task, subject, countdown=countdown)
@@ -77,3 +80,15 @@ def enqueue(kind, ids, countdown=None, admitted=False):
             work.rows(kind.name).mark_undispatched(ids[done:])
             return
         done += len(covered)
+
+
+def send_claimed(kind, ids):
+    """Send the work of `kind` on rows `ids`, claimed within their companies' share, each
+    with the request id stored with it (else the current one)."""
+    rows = work.rows(kind)
+    stored, groups = rows.request_ids(ids), {}
+    for ident in ids:
+        groups.setdefault(stored.get(ident) or request_ids.current(), []).append(ident)
+    for request_id, same in groups.items():
+        with request_ids.acting_for(request_id):
+            enqueue(kind, same, admitted=True)

@@ -17,7 +17,7 @@ from photoservice.extensions import db
 from photoservice.photos import deletions, events, lifecycle, multipart
 from photoservice.processing import media
 from photoservice.processing import services as processing
-from photoservice.queue import enqueue, message_headers
+from photoservice.queue import enqueue, message_headers, send_claimed
 from photoservice.redaction import redacted_error
 from photoservice.sweep_lock import sweep_lock
 from photoservice.webhooks import delivery
@@ -56,13 +56,9 @@ def topped_up(kind, photo_id):
     try:
         yield
     finally:
-        rows = work.rows(kind)
         try:
             db.session.rollback()  # whatever the task left unsaved is not this one's
-            ids = rows.top_up(photo_id)
-            for request_id, same in _by_request(ids, rows.request_ids(ids), request_ids.current()):
-                with request_ids.acting_for(request_id):
-                    enqueue(kind, same, admitted=True)
+            send_claimed(kind, work.rows(kind).top_up(photo_id))
         except Exception as error:  # the task's own outcome stands; the sweep sends the rest
             log.warning("%s work of the company of photo %s left for the sweep: %s",
                         kind, photo_id, redacted_error(error))

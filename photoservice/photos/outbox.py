@@ -116,44 +116,38 @@ def _due(unfinished, attempts, marker, failed, limit):
 
 
 def admit(photo_ids, unfinished, marker):
-    """Of `photo_ids` (work just made due and marked dispatched), those to send now: each
-    company's first, up to its room under DISPATCH_PER_COMPANY besides its other work with
-    the broker. The rest are marked undispatched: a task of their company that ends sends
-    them (`top_up`), or the sweep does."""
+    """The work of `photo_ids` was just made due: mark it undispatched, then claim for each
+    of their companies its oldest undispatched work up to its room under
+    DISPATCH_PER_COMPANY; returns the ids claimed, to send now. The rest waits for a task
+    of its company to end (`top_up`) or for the sweep. Undispatched first, claimed second:
+    a top-up running at the same time sees the rows either way, none is stranded."""
     if not photo_ids:
         return []
-    companies = {}
-    for photo_id, company_id in db.session.execute(
-            select(Photo.id, Photo.company_id).where(Photo.id.in_(photo_ids)).order_by(Photo.id)):
-        companies.setdefault(company_id, []).append(photo_id)
-    busy = dict(db.session.execute(
-        select(Photo.company_id, func.count()).where(
-            Photo.company_id.in_(list(companies)), Photo.id.not_in(photo_ids),
-            _with_broker(unfinished, marker)).group_by(Photo.company_id)).all())
-    bound, admitted, held = current_app.config["DISPATCH_PER_COMPANY"], [], []
-    for company_id, ids in companies.items():
-        room = max(0, bound - busy.get(company_id, 0))
-        admitted += ids[:room]
-        held += ids[room:]
-    _set(held, marker, None)
-    db.session.commit()
-    return [photo_id for photo_id in photo_ids if photo_id in set(admitted)]
+    _set(photo_ids, marker, None)
+    companies = db.session.execute(
+        select(Photo.company_id).where(Photo.id.in_(photo_ids)).distinct()).scalars().all()
+    return sorted(photo_id for company_id in companies for photo_id in _claim(company_id, unfinished, marker))
 
 
 def top_up(photo_id, unfinished, marker):
-    """A task on `photo_id` ended (or is waiting for its retry): mark dispatched and return
-    its company's next undispatched work, as much as the company has room for."""
+    """A task on `photo_id` ended (or is waiting for its retry): claim its company's next
+    undispatched work, as much as the company has room for; the ids, to send now."""
     company_id = db.session.execute(select(Photo.company_id).where(Photo.id == photo_id)).scalar()
     if company_id is None:
         db.session.commit()
         return []
+    return _claim(company_id, unfinished, marker)
+
+
+def _claim(company_id, unfinished, marker):
+    """Mark dispatched the company's oldest undispatched work, up to its room."""
     busy = db.session.execute(select(func.count()).where(
         Photo.company_id == company_id, _with_broker(unfinished, marker))).scalar_one()
     room = current_app.config["DISPATCH_PER_COMPANY"] - busy
     if room <= 0:
         db.session.commit()
         return []
-    # Locked until the commit (another task's top-up skips them), then marked.
+    # Locked until the commit (a top-up at the same time skips them), then marked.
     ids = db.session.execute(
         select(Photo.id).where(Photo.company_id == company_id, unfinished, marker.is_(None))
         .order_by(Photo.id).limit(room).with_for_update(skip_locked=True)).scalars().all()
