@@ -56,21 +56,13 @@ def send(task_name, *args, countdown=None):
                                                headers=message_headers(request_ids.current()))
 
 
-def enqueue(kind, ids, countdown=None, admitted=False):
+def enqueue(kind, ids, countdown=None):
     """Queue committed work of `kind` (a name in work.KINDS) on the rows `ids`: one task
     per id, or per batch of the kind's size, so each shows in Flower. If the broker is
-    down, what was not sent is marked undispatched and the sweep sends it. Kinds with a
-    fair share (work.Rows.admit) send each company's work only up to its share, unless
-    `admitted` (its rows were claimed within the share: `send_claimed`).
+    down, what was not sent is marked undispatched and the sweep sends it.
 
     The messages carry the current request id (`request_ids.acting_for` sets another)."""
     kind, ids, done = work.KINDS[kind], list(ids), 0
-    admit = work.rows(kind.name).admit
-    if admit is not None and countdown is None and not admitted:
-        # Each company's oldest work, whichever request queued it; the rest waits for a
-        # task of its company to end, or for the sweep.
-        send_claimed(kind.name, admit(ids))
-        return
     for subject, covered in work.batches(kind, ids):
         try:
             send(kind.task, subject, countdown=countdown)
@@ -80,15 +72,3 @@ def enqueue(kind, ids, countdown=None, admitted=False):
             work.rows(kind.name).mark_undispatched(ids[done:])
             return
         done += len(covered)
-
-
-def send_claimed(kind, ids):
-    """Send the work of `kind` on rows `ids`, claimed within their companies' share, each
-    with the request id stored with it (else the current one)."""
-    rows = work.rows(kind)
-    stored, groups = rows.request_ids(ids), {}
-    for ident in ids:
-        groups.setdefault(stored.get(ident) or request_ids.current(), []).append(ident)
-    for request_id, same in groups.items():
-        with request_ids.acting_for(request_id):
-            enqueue(kind, same, admitted=True)

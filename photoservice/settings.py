@@ -69,13 +69,6 @@ def _int(environ, name, default):
     return _number(int, environ, name, default)
 
 
-def _positive_int(environ, name, default):
-    value = _int(environ, name, default)
-    if value < 1:
-        raise RuntimeError(f"setting {name} must be 1 or more, got {value}")
-    return value
-
-
 def _float(environ, name, default):
     return _number(float, environ, name, default)
 
@@ -154,9 +147,6 @@ def from_environ(environ=None):
         "PROCESSING_MAX_ATTEMPTS": _int(environ, "PROCESSING_MAX_ATTEMPTS", 8),
         "PROCESSING_REDISPATCH_AFTER": _int(environ, "PROCESSING_REDISPATCH_AFTER", 600),
         "PROCESSING_SWEEP_INTERVAL": _float(environ, "PROCESSING_SWEEP_INTERVAL", 15.0),
-        # Tasks of one kind one company may have with the broker at once: the rest wait,
-        # undispatched, so another company's photo never queues behind a burst.
-        "DISPATCH_PER_COMPANY": _positive_int(environ, "DISPATCH_PER_COMPANY", 8),
         # An unacknowledged task goes to another worker after this long; it must
         # exceed the longest retry countdown (BACKOFF_MAX in workers.tasks).
         "CELERY_VISIBILITY_TIMEOUT": _int(environ, "CELERY_VISIBILITY_TIMEOUT", 3600),

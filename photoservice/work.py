@@ -63,7 +63,7 @@ KINDS = {kind.name: kind for kind in (
 class Rows(NamedTuple):
     """How a kind's rows are read and marked; registered by the package that owns them."""
 
-    due: Callable  # () -> ids the sweep sends: never handed over, or handed over long ago (may mark them)
+    due: Callable  # () -> ids the sweep sends: never handed over, or handed over long ago
     mark_dispatched: Callable  # (ids): handed to the broker just now
     mark_undispatched: Callable  # (ids): the broker refused them; the sweep sends them
     #: (subject, countdown): a retry is scheduled, the sweep waits; for kinds whose task
@@ -72,12 +72,6 @@ class Rows(NamedTuple):
     #: (ids) -> {id: the id of the request that queued its work, or None}: the sweep
     #: sends the work again with it (photoservice.request_ids).
     request_ids: Callable = lambda ids: {}
-    #: (ids) -> the ids to send now, marking the rest undispatched: each company's share
-    #: (photoservice.photos.outbox, DISPATCH_PER_COMPANY). None sends them all.
-    admit: Optional[Callable] = None
-    #: (subject) -> ids marked dispatched just now: the work a task's end makes room for,
-    #: which the task sends (workers.tasks). None for kinds without admit.
-    top_up: Optional[Callable] = None
 
 
 _ROWS = {}

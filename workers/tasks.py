@@ -5,7 +5,6 @@ the sweep, which sends every kind's work the broker never got (it was down) or
 that was lost (a dead worker).
 """
 import logging
-from contextlib import contextmanager
 
 from celery import shared_task
 from flask import current_app
@@ -13,11 +12,10 @@ from flask import current_app
 from photoservice import request_ids, work
 from photoservice.database import DATABASE_UNAVAILABLE, utcnow
 from photoservice.errors import DependencyUnavailable
-from photoservice.extensions import db
 from photoservice.photos import deletions, events, lifecycle, multipart
 from photoservice.processing import media
 from photoservice.processing import services as processing
-from photoservice.queue import enqueue, message_headers, send_claimed
+from photoservice.queue import enqueue, message_headers
 from photoservice.redaction import redacted_error
 from photoservice.sweep_lock import sweep_lock
 from photoservice.webhooks import delivery
@@ -37,31 +35,13 @@ STORE_DELETIONS = Work("store_deletion", deletions.remove_objects, deletions.not
 @shared_task(name=KINDS["metadata"].task, bind=True, acks_late=True, max_retries=None)
 def process_photo(self, photo_id):
     """Capture date, location and parent job of one photo."""
-    with topped_up("metadata", photo_id):
-        run_with_retries(self, METADATA, photo_id)
+    run_with_retries(self, METADATA, photo_id)
 
 
 @shared_task(name=KINDS["media"].task, bind=True, acks_late=True, max_retries=None)
 def process_media(self, photo_id):
     """Hash, dimensions, file EXIF and derivatives of one uploaded photo (queue `media`)."""
-    with topped_up("media", photo_id):
-        run_with_retries(self, MEDIA, photo_id)
-
-
-@contextmanager
-def topped_up(kind, photo_id):
-    """Once the task ends (or waits for its retry), send the work of the photo's company
-    that its fair share held back (photoservice.photos.outbox.top_up), each with the
-    request id stored with it. An outage leaves that work to the sweep."""
-    try:
-        yield
-    finally:
-        try:
-            db.session.rollback()  # whatever the task left unsaved is not this one's
-            send_claimed(kind, work.rows(kind).top_up(photo_id))
-        except Exception as error:  # the task's own outcome stands; the sweep sends the rest
-            log.warning("%s work of the company of photo %s left for the sweep: %s",
-                        kind, photo_id, redacted_error(error))
+    run_with_retries(self, MEDIA, photo_id)
 
 
 @shared_task(name=KINDS["delivery"].task, bind=True, acks_late=True, max_retries=None)
