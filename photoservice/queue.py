@@ -72,3 +72,21 @@ def enqueue(kind, ids, countdown=None):
             work.rows(kind.name).mark_undispatched(ids[done:])
             return
         done += len(covered)
+
+
+def by_request(ids, stored, default):
+    """`ids` grouped by the request id stored with their work (`stored`: {id: request
+    id or None}); work no request caused goes with `default`."""
+    groups = {}
+    for ident in ids:
+        groups.setdefault(stored.get(ident) or default, []).append(ident)
+    return groups.items()
+
+
+def send_claimed(kind, ids):
+    """Queue the work of `kind` on rows `ids`, already marked handed over (claimed), each
+    with the id of the request that queued it (else the current one)."""
+    rows = work.rows(kind)
+    for request_id, same in by_request(ids, rows.request_ids(ids), request_ids.current()):
+        with request_ids.acting_for(request_id):
+            enqueue(kind, same)

@@ -65,8 +65,11 @@ def _number(kind, environ, name, default):
         raise RuntimeError(f"setting {name} must be a {kind.__name__}, got {raw!r}") from None
 
 
-def _int(environ, name, default):
-    return _number(int, environ, name, default)
+def _int(environ, name, default, minimum=None):
+    value = _number(int, environ, name, default)
+    if minimum is not None and value < minimum:
+        raise RuntimeError(f"setting {name} must be {minimum} or more, got {value}")
+    return value
 
 
 def _float(environ, name, default):
@@ -147,6 +150,9 @@ def from_environ(environ=None):
         "PROCESSING_MAX_ATTEMPTS": _int(environ, "PROCESSING_MAX_ATTEMPTS", 8),
         "PROCESSING_REDISPATCH_AFTER": _int(environ, "PROCESSING_REDISPATCH_AFTER", 600),
         "PROCESSING_SWEEP_INTERVAL": _float(environ, "PROCESSING_SWEEP_INTERVAL", 15.0),
+        # Media tasks one company may have with the broker at once (photos/outbox.py);
+        # with none, no company's media work would ever be sent.
+        "DISPATCH_PER_COMPANY": _int(environ, "DISPATCH_PER_COMPANY", 8, minimum=1),
         # An unacknowledged task goes to another worker after this long; it must
         # exceed the longest retry countdown (BACKOFF_MAX in workers.tasks).
         "CELERY_VISIBILITY_TIMEOUT": _int(environ, "CELERY_VISIBILITY_TIMEOUT", 3600),

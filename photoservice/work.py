@@ -72,6 +72,10 @@ class Rows(NamedTuple):
     #: (ids) -> {id: the id of the request that queued its work, or None}: the sweep
     #: sends the work again with it (photoservice.request_ids).
     request_ids: Callable = lambda ids: {}
+    #: (subject) -> ids just marked handed over: after a task on `subject` ends (or
+    #: waits for its retry), the work its company's fair share held back and now has
+    #: room for, which the task sends (workers.tasks). None: the kind has no share.
+    claim_after: Optional[Callable] = None
 
 
 _ROWS = {}

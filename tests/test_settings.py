@@ -136,3 +136,11 @@ def test_the_worker_gives_each_task_its_limits(app):
     assert tasks[MEDIA_TASK].time_limit == app.config["MEDIA_TIME_LIMIT"]
     assert tasks[PHOTO_TASK].soft_time_limit == app.config["TASK_TIME_LIMIT"] - 5
     assert tasks[SWEEP_TASK].time_limit == app.config["TASK_TIME_LIMIT"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_a_fair_share_of_no_tasks_refuses_to_start(value):
+    # With no room, no company's media work would ever be sent.
+    with pytest.raises(RuntimeError, match="DISPATCH_PER_COMPANY must be 1 or more"):
+        settings.from_environ({"DISPATCH_PER_COMPANY": value})
+    assert settings.from_environ({})["DISPATCH_PER_COMPANY"] == 8

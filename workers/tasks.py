@@ -5,6 +5,7 @@ the sweep, which sends every kind's work the broker never got (it was down) or
 that was lost (a dead worker).
 """
 import logging
+from contextlib import contextmanager
 
 from celery import shared_task
 from flask import current_app
@@ -15,7 +16,8 @@ from photoservice.errors import DependencyUnavailable
 from photoservice.photos import deletions, events, lifecycle, multipart
 from photoservice.processing import media
 from photoservice.processing import services as processing
-from photoservice.queue import enqueue, message_headers
+from photoservice.extensions import db
+from photoservice.queue import by_request, enqueue, message_headers, send_claimed
 from photoservice.redaction import redacted_error
 from photoservice.sweep_lock import sweep_lock
 from photoservice.webhooks import delivery
@@ -41,7 +43,24 @@ def process_photo(self, photo_id):
 @shared_task(name=KINDS["media"].task, bind=True, acks_late=True, max_retries=None)
 def process_media(self, photo_id):
     """Hash, dimensions, file EXIF and derivatives of one uploaded photo (queue `media`)."""
-    run_with_retries(self, MEDIA, photo_id)
+    with claiming_after("media", photo_id):
+        run_with_retries(self, MEDIA, photo_id)
+
+
+@contextmanager
+def claiming_after(kind, subject):
+    """Once the task ends (or waits for its retry), send the work its company's fair
+    share held back and now has room for (work.Rows.claim_after), each with its own
+    request id. An outage leaves that work to the sweep; the task's outcome stands."""
+    try:
+        yield
+    finally:
+        try:
+            db.session.rollback()  # whatever the task left unsaved is not the claim's
+            send_claimed(kind, work.rows(kind).claim_after(subject))
+        except Exception as error:
+            log.warning("%s work held back for the company of %s left for the sweep: %s",
+                        kind, subject, redacted_error(error))
 
 
 @shared_task(name=KINDS["delivery"].task, bind=True, acks_late=True, max_retries=None)
@@ -88,15 +107,6 @@ def sweep_processing():
         _sweep()
 
 
-def _by_request(ids, stored, own):
-    """`ids` grouped by the request id stored with their work; work no request
-    caused goes with the sweep's own id, `own`."""
-    groups = {}
-    for ident in ids:
-        groups.setdefault(stored.get(ident) or own, []).append(ident)
-    return groups.items()
-
-
 def _sweep():
     purged = lifecycle.purge_abandoned()
     if purged:
@@ -106,7 +116,7 @@ def _sweep():
     for kind in KINDS.values():
         rows = work.rows(kind.name)
         ids = rows.due()
-        for request_id, same in _by_request(ids, rows.request_ids(ids), own):
+        for request_id, same in by_request(ids, rows.request_ids(ids), own):
             for subject, _ in work.batches(kind, same):
                 tasks[kind.task].apply_async(args=[subject], headers=message_headers(request_id))
         rows.mark_dispatched(ids)

@@ -12,7 +12,7 @@ from ..database import columns_of, utcnow
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..media import formats
-from . import deletions, events, queries, upload_parts
+from . import deletions, events, outbox, queries, upload_parts
 from .models import MediaStatus, PhotoStatus
 from .object_keys import media_kind, original_key
 from .services import visible_or_404
@@ -106,13 +106,20 @@ def _record_upload(photo, original, stored, content_type):
     photo.size, photo.etag = stored.size, stored.etag
     photo.status = PhotoStatus.UPLOADED.value
     photo.uploaded_at = utcnow()
-    photo.media_status, photo.media_dispatched_at = MediaStatus.QUEUED.value, utcnow()
+    # Sent now, or held back while the company has its fair share of media work with
+    # the broker (photos/outbox.py); then the company's oldest held-back work goes.
+    sent = outbox.media_marker(photo.company_id)
+    photo.media_status, photo.media_dispatched_at = MediaStatus.QUEUED.value, sent
     photo.media_request_id = request_ids.current()
+    photo_id, company_id = photo.id, photo.company_id
     removals = deletions.schedule_upload_removal(photo)
     deliveries = events.photo_uploaded(photo)
     db.session.commit()
     queue.enqueue("store_deletion", removals)
-    queue.enqueue("media", [photo.id])
+    if sent is not None:
+        queue.enqueue("media", [photo_id])
+    else:
+        queue.send_claimed("media", outbox.claim_media(company_id))
     queue.enqueue("delivery", deliveries)
     return columns_of(photo)
 

@@ -149,6 +149,9 @@ Index("ix_photos_pending_created", Photo.created_at,
       postgresql_where=Photo.status == PhotoStatus.PENDING_UPLOAD.value)
 Index("ix_photos_media_unfinished", Photo.id,
       postgresql_where=Photo.media_status == MediaStatus.QUEUED.value)
+# A company's fair share counts, and claims from, its queued media work (migration 0014).
+Index("ix_photos_media_queued", Photo.company_id, Photo.media_dispatched_at,
+      postgresql_where=Photo.media_status == MediaStatus.QUEUED.value)
 #: Both kinds of a photo's work have finished (each either way).
 WORK_DONE = (Photo.processing_status.in_([ProcessingStatus.PROCESSED.value, ProcessingStatus.FAILED.value])
              & Photo.media_status.in_([MediaStatus.PROCESSED.value, MediaStatus.FAILED.value]))

@@ -7,8 +7,11 @@ rewrites every variant of the current table under the same keys.
 
 A company may hold a million photos, so the photos go in batches, keyset over
 ids (no OFFSET scan, no transaction longer than one batch): each batch is one
-UPDATE, committed with its outbox marker set, then handed to the broker, which
-clears the marker if it is down so the sweep sends the batch later.
+UPDATE, committed with its outbox marker clear (held back, as a finalize past its
+company's fair share leaves it: photos/outbox.py); then each company's oldest
+held-back work is claimed within its share and sent. The rest follows as the
+company's media tasks end, or with the sweep: a whole library re-queued never
+stands in the queue in front of another company's new photos.
 
 What a rebuild resets: the status (queued), the attempts, the error, and the hash
 (the media work reads the file only while the photo has none). What it keeps:
@@ -24,8 +27,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from .. import queue, request_ids
-from ..database import utcnow
 from ..extensions import db
+from . import outbox
 from .models import MediaStatus, Photo, PhotoStatus
 
 BATCH = 500
@@ -64,9 +67,10 @@ def requeue_media(company_id=None, photo_id=None, batch=BATCH):
         requeued = db.session.execute(
             update(Photo).where(Photo.id.in_(ids), *candidates)
             .values(media_status=MediaStatus.QUEUED.value, media_attempts=0, media_error=None,
-                    sha256=None, media_dispatched_at=utcnow(), media_request_id=request_ids.current())
-            .returning(Photo.id).execution_options(synchronize_session=False)).scalars().all()
+                    sha256=None, media_dispatched_at=None, media_request_id=request_ids.current())
+            .returning(Photo.id, Photo.company_id).execution_options(synchronize_session=False)).all()
         db.session.commit()
-        queue.enqueue("media", sorted(requeued))
+        for company_id in sorted({company for _, company in requeued}):
+            queue.send_claimed("media", outbox.claim_media(company_id))
         after = ids[-1]
         yield Batch(len(requeued), after)
