@@ -4,9 +4,9 @@ Plain functions over plain values. One boto3 client per process (creating
 one costs ~110 ms), made lazily so forked workers never share a connection pool.
 Upload policies and download URLs are signed by `sigv4` with the settings read here.
 """
-import hashlib
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -154,27 +154,49 @@ def promote(source, target, etag, content_type):
         raise ObjectChanged(source) from None
 
 
-def copy_to_file(key, fileobj, chunk_size=1 << 20):
-    """Stream a stored object into `fileobj`; returns (sha256 hex, size), or None if missing."""
-    digest, size = hashlib.sha256(), 0
+def open_object(key, chunk_size=1 << 20):
+    """(size, chunks) of a stored object, or None if it is not there: `chunks` yields its
+    body as it arrives and raises DependencyUnavailable if the transfer fails on the way."""
     try:
         with _store_call("GET", key):
-            body = client().get_object(Bucket=_bucket(), Key=key)["Body"]
-            for chunk in body.iter_chunks(chunk_size):
-                digest.update(chunk)
-                fileobj.write(chunk)
-                size += len(chunk)
+            response = client().get_object(Bucket=_bucket(), Key=key)
     except _Missing:
         return None
-    fileobj.flush()
-    fileobj.seek(0)
-    return digest.hexdigest(), size
+    return response["ContentLength"], _chunks(key, response["Body"], chunk_size)
+
+
+def _chunks(key, body, chunk_size):
+    with _store_call("GET", key):
+        yield from body.iter_chunks(chunk_size)
 
 
 def put_object(key, data, content_type):
     """Store `data` (bytes) under `key`."""
     with _store_call("PUT", key):
         client().put_object(Bucket=_bucket(), Key=key, Body=data, ContentType=content_type)
+
+
+@lru_cache(maxsize=2)
+def _uploader(pid):
+    # `pid` is part of the cache key: a forked child starts threads of its own.
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="store-put")
+
+
+def put_objects(objects):
+    """Store each (key, data, content_type) of `objects` side by side (the client is
+    thread safe); returns once every one has ended. If any failed, raises the first
+    failure (DependencyUnavailable for an outage) after all have ended, so a caller that
+    records nothing then leaves nothing half-recorded, and no write outlives the call."""
+    app = current_app._get_current_object()
+
+    def put(item):
+        with app.app_context():
+            put_object(*item)
+
+    futures = [_uploader(os.getpid()).submit(put, item) for item in objects]
+    wait(futures)
+    for future in futures:
+        future.result()
 
 
 def delete_objects(keys):

@@ -6,19 +6,24 @@ a poster frame's derivatives, then the same rules for time and place.
 Called by the Celery task `workers.tasks.process_media` (queue `media`) and
 directly by tests. Takes ids, re-reads the row, and is safe to run twice.
 
-Two steps, each committed: the file (hash, size as displayed, derivatives,
-and what its EXIF or a video's container says where the client said nothing),
-then, when the file gave the only location, its place through the shared
-geocoding cache and gate; only then is the media work `processed`. A retry after a geocoder outage
-repeats only the second step (`sha256` set means the file was read).
+The attempt is counted and committed first, in the one statement that claims the
+work and reads the row, since a file could kill the process. Then the file is read
+once (arriving.py: a photo is hashed and decoded while it downloads), its
+derivatives are stored side by side and, when the file gave the only location, its
+place is found through the shared geocoding cache and gate; all of it is saved in
+one commit, the work `processed`. Nothing is recorded until every derivative is
+stored. A geocoding step that fails saves the file's facts first, so a retry after a
+geocoder outage repeats only that step (`sha256` set means the file was read).
 
 It sits in `processing`, above both `photos` (the row) and `media` (what a file
 says, knowing nothing of photos), so neither of those imports the other.
 """
 import logging
 import tempfile
+from contextlib import contextmanager
 
 from flask import current_app
+from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import queue, storage
@@ -34,12 +39,12 @@ from ..photos.models import CapturedAtSource, MediaStatus, Photo
 from ..photos.object_keys import derivative_key, served_key, stored_keys
 from ..photos.outbox import attempts_exhausted
 from ..redaction import redacted_error
+from .arriving import arriving, copy_hashed
 from .services import GEOCODING_REFUSED
 
 log = logging.getLogger(__name__)
 
 DERIVATIVE_TYPE = "image/jpeg"
-SPOOL_IN_MEMORY = 32 * 2**20
 
 
 def process_media(photo_id):
@@ -49,12 +54,12 @@ def process_media(photo_id):
     database error when it should be retried. A file that can never be read is a
     permanent failure, recorded on the photo. A photo deleted meanwhile is no error.
     """
-    photo = db.session.get(Photo, photo_id)
+    photo, reading = _claim(photo_id)
     if photo is None:
         return None
     keys = stored_keys(photo)
     try:
-        return _process(photo)
+        return _process(photo, reading)
     except StaleDataError:
         # Deleted while this ran: its row was gone when the work was saved. The
         # deletion scheduled what was stored at the time; a derivative stored since
@@ -66,25 +71,48 @@ def process_media(photo_id):
         return None
 
 
-def _process(photo):
+def _claim(photo_id):
+    """(the photo or None, whether its file is to be read now). A queued photo whose file
+    has not been read, with attempts left, is claimed by one UPDATE that counts the
+    attempt and returns the row; the commit keeps it loaded (nothing to read again)."""
+    limit = current_app.config["PROCESSING_MAX_ATTEMPTS"]
+    claimed = db.session.scalars(
+        update(Photo).where(Photo.id == photo_id, Photo.media_status == MediaStatus.QUEUED.value,
+                            Photo.sha256.is_(None), Photo.media_attempts < limit)
+        .values(media_attempts=Photo.media_attempts + 1).returning(Photo),
+        execution_options={"populate_existing": True}).one_or_none()
+    if claimed is None:  # gone, done, read already (only the place is left), or no attempts left
+        return db.session.get(Photo, photo_id), False
+    session = db.session()
+    expiring, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()  # the attempt counts even if this file kills the process
+    finally:
+        session.expire_on_commit = expiring
+    return claimed, True
+
+
+def _process(photo, reading):
     if photo.media_status != MediaStatus.QUEUED.value:
         return photo
-    if photo.sha256 is None:  # the file has not been read yet
-        limit = current_app.config["PROCESSING_MAX_ATTEMPTS"]
-        if photo.media_attempts >= limit:  # e.g. a file that killed the worker each time
-            return record_media_failure(photo.id, attempts_exhausted(limit))
-        photo.media_attempts += 1
-        db.session.commit()  # the attempt counts even if this file kills the process
-        refused = _read_file(photo)
+    if reading:
+        refused, sha256 = _read_file(photo)
         if refused:
-            return record_media_failure(photo.id, refused, sha256=photo.sha256)
-        db.session.commit()  # the file's facts are saved: a retry goes on from here
+            return record_media_failure(photo.id, refused, sha256=sha256)
+    elif photo.sha256 is None:  # e.g. a file that killed the worker each time
+        return record_media_failure(photo.id, attempts_exhausted(
+            current_app.config["PROCESSING_MAX_ATTEMPTS"]))
     if _needs_place(photo):
         try:
-            photo.location = reverse_geocode(photo.latitude, photo.longitude)
+            # Nothing is written before the geocoder answers: no row lock is held meanwhile.
+            with db.session.no_autoflush:
+                photo.location = reverse_geocode(photo.latitude, photo.longitude)
         except GeocodingRefused as error:
             log.warning("photo %s: reverse geocoding refused: %s", photo.id, redacted_error(error))
             photo.location_error = GEOCODING_REFUSED
+        except Exception:
+            db.session.commit()  # the file's facts are saved: a retry goes on from here
+            raise
     photo.media_status, photo.media_error = MediaStatus.PROCESSED.value, None
     photo.media_processed_at = utcnow()
     db.session.commit()
@@ -92,40 +120,58 @@ def _process(photo):
 
 
 def _read_file(photo):
-    """Fill in the file's facts on `photo` (not committed); the reason if it was refused."""
-    with _spool(photo) as spool:
-        copied = storage.copy_to_file(served_key(photo.key, photo.original_key), spool)
-        if copied is None:
-            return "The file is no longer in the store."
-        photo.sha256, _size = copied
-        analyse = analyse_video if photo.is_video else analyse_image
+    """Fill in the file's facts on `photo` (not committed) once its derivatives are
+    stored; returns (the reason it was refused or None, its sha256)."""
+    analyse = analyse_video if photo.is_video else analyse_image
+    with _original(photo) as (original, digest):
+        if original is None:
+            return "The file is no longer in the store.", None
         try:
-            facts = analyse(spool, current_app.config["MEDIA_MAX_PIXELS"])
+            facts = analyse(original, current_app.config["MEDIA_MAX_PIXELS"])
         except MediaRefused as error:
-            return str(error)
-    variants = {}
-    for derivative in facts.derivatives:
-        key = derivative_key(photo.key, derivative.name)
-        storage.put_object(key, derivative.data, DERIVATIVE_TYPE)
-        variants[derivative.name] = {"key": key, "width": derivative.width,
-                                     "height": derivative.height}
-    photo.width, photo.height, photo.variants = facts.width, facts.height, variants
+            refused = str(error)
+        else:
+            refused = None
+    if refused:
+        return refused, digest[0]
+    keys = {derivative.name: derivative_key(photo.key, derivative.name)
+            for derivative in facts.derivatives}
+    storage.put_objects([(keys[derivative.name], derivative.data, DERIVATIVE_TYPE)
+                         for derivative in facts.derivatives])  # side by side
+    photo.sha256 = digest[0]
+    photo.width, photo.height = facts.width, facts.height
+    photo.variants = {derivative.name: {"key": keys[derivative.name], "width": derivative.width,
+                                        "height": derivative.height}
+                      for derivative in facts.derivatives}
     photo.duration = facts.duration if photo.is_video else None
     photo.media_warnings = list(facts.warnings)  # metadata the file carried but was ignored
     if facts.captured_at is not None and _client_capture_time(photo) is None:
         photo.captured_at, photo.captured_at_source = facts.captured_at, CapturedAtSource.FILE.value
     if facts.latitude is not None and _client_coordinates(photo) is None:
         photo.latitude, photo.longitude = facts.latitude, facts.longitude
-    return None
+    return None, photo.sha256
 
 
-def _spool(photo):
-    """A local file for the original: in memory up to SPOOL_IN_MEMORY bytes (a phone
-    photo), on disk past it; a video on disk from the start (growing an in-memory
-    copy to the limit first would cost the worker twice that at its peak)."""
-    if photo.is_video:
-        return tempfile.TemporaryFile(prefix="photoservice-media-")
-    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, prefix="photoservice-media-")
+@contextmanager
+def _original(photo):
+    """(the original as a readable file, a list holding its sha256 once the block ends), or
+    (None, None) when it is no longer in the store.
+
+    A photo is read as it arrives (arriving.py). A video is copied whole first: its
+    demuxer starts with the index, which phones write at the end of the file.
+    Either way the bytes are on disk (in the page cache), never in the worker's memory.
+    """
+    opened = storage.open_object(served_key(photo.key, photo.original_key))
+    if opened is None:
+        yield None, None
+        return
+    size, chunks = opened
+    if not photo.is_video:
+        with arriving(size, chunks) as streamed:
+            yield streamed
+        return
+    with tempfile.TemporaryFile(prefix="photoservice-media-") as spool:
+        yield spool, [copy_hashed(chunks, spool)]
 
 
 def _client_capture_time(photo):

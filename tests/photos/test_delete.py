@@ -1,4 +1,5 @@
 """DELETE /light/photos/{id}/: gone for every reader at once; a worker empties the store."""
+import threading
 from datetime import timedelta
 
 import pytest
@@ -197,12 +198,13 @@ def test_media_work_that_loses_the_race_with_a_delete_leaves_nothing_behind(
     photo = crew.create()
     assert upload(photo["upload_url"], jpeg(800, 600)).status_code == 204
     assert crew.finalize(photo["id"]).status_code == 200
-    real_put = storage.put_object
+    real_put, one_at_a_time = storage.put_object, threading.Lock()
 
     def deleted_before_the_derivatives_are_stored(key, data, content_type):
-        if load_photo(app, photo["id"]) is not None:
-            assert in_another_thread(crew.delete, photo["id"]).status_code == 204
-            run_due_deletions(app)  # the worker ran before this derivative was stored
+        with one_at_a_time:  # the derivatives are stored side by side: the first one deletes
+            if load_photo(app, photo["id"]) is not None:
+                assert in_another_thread(crew.delete, photo["id"]).status_code == 204
+                run_due_deletions(app)  # the worker ran before this derivative was stored
         return real_put(key, data, content_type)
 
     monkeypatch.setattr(storage, "put_object", deleted_before_the_derivatives_are_stored)
