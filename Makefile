@@ -75,7 +75,9 @@ bench-multipart: install
 # The list on a year of a large company (1,000,000 photos, 2,000 jobs) against
 # required_list, p50/p99 and CPU per page with the query plans, page numbers and
 # cursors. Its own PostgreSQL and data under .dev/bench-scale/ (loaded once, ~1 min;
-# again after a schema change), an embedded Redis.
+# again after a schema change), an embedded Redis. Then a burst of 500 photos of one
+# company with another company's photo during it and during the re-queue of its media,
+# before and with the fair share (its own SeaweedFS, gunicorn, a worker process per queue).
 bench-scale: install
 	$(BIN)/python -m bench.scale $(BENCH_ARGS)
 

@@ -5,10 +5,15 @@
 Starts the embedded PostgreSQL of .dev/bench-scale/ (loaded once by
 bench/scale_load.py, reused between runs), an embedded Redis, gunicorn serving the
 app and bench/required_list.py (2 processes each), and runs its parts in turn:
-1. the list on a year of a large company (bench/scale_list.py).
+1. the list on a year of a large company (bench/scale_list.py);
+2.-3. a burst of 500 photos of one company and one photo of another company during
+   it, then during the re-queue of the burst's media (bench/scale_burst.py: its own
+   SeaweedFS, workers and gunicorn), first in, first out and with the fair share.
 Each part (PARTS) adds key=value figures to the last line, which is machine-readable:
 `scale_list_p99_ms` and `scale_list_to_required` (the worst shape of each), and
-`scale_cursor_p99_ms` (the worst cursor page).
+`scale_cursor_p99_ms` (the worst cursor page), `burst_metadata_p99_s`,
+`burst_media_p99_s`, `burst_other_company_s` and `burst_requeue_other_company_s`
+(another company's photo during the re-queue of the burst company's media).
 Runs are noisy on 2 shared cores: the ratios within one run are the figures.
 """
 import argparse
@@ -23,7 +28,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import scale_list, scale_load  # noqa: E402
+from bench import scale_burst, scale_list, scale_load  # noqa: E402
 from bench.pipeline import stack_environment  # noqa: E402
 from bench.run import gunicorn  # noqa: E402
 from devstack.postgres import EmbeddedPostgres  # noqa: E402
@@ -54,9 +59,15 @@ def list_part(context):
     return scale_list.report(results)
 
 
+def burst_part(context):
+    """Parts 2 and 3: a burst of one company, another company's photo during it
+    (bench/scale_burst.py), first in, first out and then with the fair share."""
+    return scale_burst.report(scale_burst.run(context, context.args.burst))
+
+
 #: The parts in the order they run, each given the context and returning its figures
-#: for the last line. The burst and fair-share parts of issue 25 go after the list.
-PARTS = [list_part]
+#: for the last line.
+PARTS = [list_part, burst_part]
 
 
 def main():
@@ -64,6 +75,9 @@ def main():
     parser.add_argument("--photos", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=40, help="requests per round and shape")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--burst", type=int, default=scale_burst.BURST, help="photos in the burst")
+    parser.add_argument("--parts", default=",".join(part.__name__ for part in PARTS),
+                        help="comma-separated parts to run (default: all)")
     args = parser.parse_args()
 
     figures = {}
@@ -81,7 +95,8 @@ def main():
         context = SimpleNamespace(args=args, server=server, broker=broker, env=env, app=create_app(),
                                   company=company)
         for part in PARTS:
-            figures.update(part(context))
+            if part.__name__ in args.parts.split(","):
+                figures.update(part(context))
     print(" ".join(f"{name}={value:.3f}" if isinstance(value, float) else f"{name}={value}"
                    for name, value in figures.items()))
 
