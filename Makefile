@@ -18,7 +18,7 @@ install: $(VENV)/.installed
 
 # PostgreSQL (127.0.0.1:5433) and Redis (127.0.0.1:6380) come from devstack unless
 # DATABASE_URL / REDIS_URL name servers of your own.
-DEV_PROCESSES := web s3 worker webhooks flower $(if $(DATABASE_URL),,postgres) $(if $(REDIS_URL),,redis)
+DEV_PROCESSES := web s3 worker media webhooks flower $(if $(DATABASE_URL),,postgres) $(if $(REDIS_URL),,redis)
 
 # S3 credentials and the key that encrypts webhook secrets first: the app (the
 # migrations too) refuses to start without the key.

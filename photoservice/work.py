@@ -51,8 +51,10 @@ class Kind:
 KINDS = {kind.name: kind for kind in (
     Kind("metadata", "workers.tasks.process_photo", "photoservice.photos.outbox"),
     # Media work may download and hash a 10 GiB video.
+    # A process of its own too: metadata work never waits for a pool process that image
+    # work holds, and operators size each apart (docs/performance.md, the burst).
     Kind("media", "workers.tasks.process_media", "photoservice.photos.outbox", queue="media",
-         time_limit="MEDIA_TIME_LIMIT"),
+         process="media", time_limit="MEDIA_TIME_LIMIT"),
     Kind("store_deletion", "workers.tasks.delete_stored_objects", "photoservice.photos.deletions",
          batch=100, subject="deletion_ids"),
     Kind("delivery", "workers.tasks.deliver_webhook", "photoservice.webhooks.outbox",

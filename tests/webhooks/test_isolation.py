@@ -25,7 +25,7 @@ def finalize_photo(caller, name):
 def test_hanging_receivers_never_delay_other_photos(as_user, other_company, register, raw_receiver,
                                                     start_worker, wait_processed, deliveries):
     hanging = raw_receiver("status")  # a status line a byte every 0.3 s, never done
-    start_worker(concurrency=1, queues="celery,media", **WORKER)  # the Procfile's `worker`
+    start_worker(concurrency=1, queues="celery,media", **WORKER)  # the Procfile's `worker` and `media`
     start_worker(concurrency=2, queues="webhooks", **WORKER)  # and its `webhooks`
     register(hanging.url(), ["photo.uploaded"])
     owner = as_user("owner")
