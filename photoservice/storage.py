@@ -187,14 +187,28 @@ def put_objects(objects):
     thread safe); returns once every one has ended. If any failed, raises the first
     failure (DependencyUnavailable for an outage) after all have ended, so a caller that
     records nothing then leaves nothing half-recorded, and no write outlives the call."""
-    app = current_app._get_current_object()
+    with storing() as put:
+        for item in objects:
+            put(*item)
 
-    def put(item):
+
+@contextmanager
+def storing():
+    """Within: `put(key, data, content_type)` starts storing an object and returns at
+    once, so the caller goes on (making the next derivative) while it is sent. The block
+    ends once every write has ended; then the first failure is raised (DependencyUnavailable
+    for an outage), unless the block itself raised: its own error goes on. No write
+    outlives the block."""
+    app, futures = current_app._get_current_object(), []
+
+    def stored(*item):
         with app.app_context():
             put_object(*item)
 
-    futures = [_uploader(os.getpid()).submit(put, item) for item in objects]
-    wait(futures)
+    try:
+        yield lambda *item: futures.append(_uploader(os.getpid()).submit(stored, *item))
+    finally:
+        wait(futures)
     for future in futures:
         future.result()
 

@@ -15,7 +15,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 import pillow_heif
 from PIL import Image
@@ -83,8 +83,12 @@ class ImageFacts:
     warnings: tuple[str, ...] = ()  # metadata that was ignored, and why
 
 
-def analyse_image(source: str | os.PathLike | BinaryIO, max_pixels: int) -> ImageFacts:
+def analyse_image(source: str | os.PathLike | BinaryIO, max_pixels: int,
+                  made: Callable[[Derivative], None] | None = None) -> ImageFacts:
     """Facts and derivatives of the image at `source` (a path or a binary file object).
+    `made` is called with each derivative as soon as it is made (largest first), before
+    the smaller ones are: the caller may start storing it meanwhile. Nothing is refused
+    after the first derivative is made.
 
     Raises MediaRefused when the file is not a JPEG, PNG, WebP or HEIC/HEIF
     image, has more than `max_pixels` pixels, or cannot be decoded.
@@ -98,7 +102,8 @@ def analyse_image(source: str | os.PathLike | BinaryIO, max_pixels: int) -> Imag
                 largest = fitted(image.size, max(DERIVATIVES.values()))
                 box = _decode(image, largest)
                 metadata = read_metadata(blocks.with_image_info(image.info))
-                derivatives = _derivatives(image, box, largest, metadata.orientation, release=True)
+                derivatives = _derivatives(image, box, largest, metadata.orientation, release=True,
+                                           made=made)
         except Unreadable as error:
             raise MediaRefused(str(error)) from None
         except Image.UnidentifiedImageError:
@@ -179,14 +184,14 @@ def derivatives_of(image: Image.Image, orientation: int = 1) -> tuple[Derivative
     return _derivatives(image, None, fitted(image.size, max(DERIVATIVES.values())), orientation)
 
 
-def _derivatives(frame, box, largest, orientation, release=False):
+def _derivatives(frame, box, largest, orientation, release=False, made=None):
     """Every size in the table, in its order. The largest is resized from the decoded
     frame and turned upright; each smaller one is resized from the one before it, so
     the full picture is filtered once. A size the picture already fits in shares the
     larger one's bytes. With `release`, the frame's pixels are freed once the largest
     is made from them: turning it upright then needs no room for the frame as well
-    (12 MB of a 48 MP photo's peak)."""
-    made, image = {}, None
+    (12 MB of a 48 MP photo's peak). `made` is called with each as it is made."""
+    done, image = {}, None
     for name, longest in largest_first():
         if image is None:
             image = _rgb(_resize(_resizable(frame), largest, box))
@@ -199,8 +204,10 @@ def _derivatives(frame, box, largest, orientation, release=False):
             smaller = _resize(image, fitted(image.size, longest), None)
             if smaller.size != image.size:
                 image, data = smaller, _jpeg(smaller)
-        made[name] = Derivative(name, data, *image.size)
-    return tuple(made[name] for name in DERIVATIVES)
+        done[name] = Derivative(name, data, *image.size)
+        if made is not None:
+            made(done[name])
+    return tuple(done[name] for name in DERIVATIVES)
 
 
 def _resize(image, size, box):

@@ -32,6 +32,7 @@ from ..extensions import db
 from ..geocoding.geocoders import GeocodingRefused
 from ..geocoding.reverse import reverse_geocode
 from ..media.gps import UnparseableLocation, coordinates_from_exif
+from ..derivatives import DERIVATIVES
 from ..media.images import MediaRefused, analyse_image
 from ..media.video import analyse_video
 from ..photos import deletions
@@ -121,23 +122,29 @@ def _process(photo, reading):
 
 def _read_file(photo):
     """Fill in the file's facts on `photo` (not committed) once its derivatives are
-    stored; returns (the reason it was refused or None, its sha256)."""
-    analyse = analyse_video if photo.is_video else analyse_image
-    with _original(photo) as (original, digest):
-        if original is None:
-            return "The file is no longer in the store.", None
-        try:
-            facts = analyse(original, current_app.config["MEDIA_MAX_PIXELS"])
-        except MediaRefused as error:
-            refused = str(error)
-        else:
-            refused = None
-    if refused:
-        return refused, digest[0]
-    keys = {derivative.name: derivative_key(photo.key, derivative.name)
-            for derivative in facts.derivatives}
-    storage.put_objects([(keys[derivative.name], derivative.data, DERIVATIVE_TYPE)
-                         for derivative in facts.derivatives])  # side by side
+    stored; returns (the reason it was refused or None, its sha256).
+
+    A photo's derivatives are stored as they are made: the largest is on its way while
+    the smaller ones are made (an image is never refused once one is made). A video's
+    poster frame comes last in its work: its derivatives are stored side by side after."""
+    keys = {name: derivative_key(photo.key, name) for name in DERIVATIVES}
+    with storage.storing() as put:
+        store = lambda made: put(keys[made.name], made.data, DERIVATIVE_TYPE)  # noqa: E731
+        with _original(photo) as (original, digest):
+            if original is None:
+                return "The file is no longer in the store.", None
+            try:
+                facts = (analyse_video(original, current_app.config["MEDIA_MAX_PIXELS"]) if photo.is_video
+                         else analyse_image(original, current_app.config["MEDIA_MAX_PIXELS"], made=store))
+            except MediaRefused as error:
+                refused = str(error)
+            else:
+                refused = None
+        if refused:
+            return refused, digest[0]
+        if photo.is_video:
+            for derivative in facts.derivatives:
+                store(derivative)
     photo.sha256 = digest[0]
     photo.width, photo.height = facts.width, facts.height
     photo.variants = {derivative.name: {"key": keys[derivative.name], "width": derivative.width,

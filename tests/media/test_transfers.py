@@ -12,6 +12,7 @@ from photoservice import storage
 from photoservice.derivatives import DERIVATIVES
 from photoservice.errors import DependencyUnavailable
 from photoservice.extensions import db
+from photoservice.media import images
 from photoservice.processing import arriving, media
 from tests.media.images import DENVER, jpeg
 from tests.support import load_photo
@@ -43,6 +44,30 @@ def test_the_derivatives_are_stored_side_by_side(app, uploaded, monkeypatch):
     monkeypatch.setattr(storage, "put_object", put)
     photo = run_media(app, uploaded(jpeg(2000, 1500)))
     assert photo.media_status == "processed" and set(photo.variants) == set(DERIVATIVES)
+
+
+def test_the_largest_derivative_is_on_its_way_while_the_smaller_are_made(app, uploaded, monkeypatch):
+    # The thumbnail's encoding waits for the web derivative's upload to start: were the
+    # uploads started only once every derivative was made, it would wait in vain.
+    web_sent, waited, encoded = threading.Event(), [], []
+    real_put, real_jpeg = storage.put_object, images._jpeg
+
+    def put(key, data, content_type):
+        if key.endswith(".web.jpg"):
+            web_sent.set()
+        real_put(key, data, content_type)
+
+    def encode(image):
+        if encoded:  # a smaller one than the largest
+            waited.append(web_sent.wait(5))
+        encoded.append(image.size)
+        return real_jpeg(image)
+
+    monkeypatch.setattr(storage, "put_object", put)
+    monkeypatch.setattr(images, "_jpeg", encode)
+    photo = run_media(app, uploaded(jpeg(2000, 1500)))
+    assert photo.media_status == "processed" and set(photo.variants) == set(DERIVATIVES)
+    assert len(encoded) == len(DERIVATIVES) and waited == [True] * (len(DERIVATIVES) - 1)
 
 
 def test_a_store_outage_on_one_derivative_records_nothing(app, uploaded, monkeypatch):
@@ -107,9 +132,9 @@ def test_the_attempt_is_saved_before_the_file_is_read(app, uploaded, monkeypatch
     seen = []
     real_analyse = media.analyse_image
 
-    def analyse(source, max_pixels):
+    def analyse(source, max_pixels, **kwargs):
         seen.append(load_photo(app, photo_id).media_attempts)  # another session's view
-        return real_analyse(source, max_pixels)
+        return real_analyse(source, max_pixels, **kwargs)
 
     monkeypatch.setattr(media, "analyse_image", analyse)
     assert run_media(app, photo_id).media_status == "processed"
