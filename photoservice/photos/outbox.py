@@ -20,6 +20,7 @@ from functools import partial
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from .. import work
 from ..database import utcnow
@@ -130,9 +131,17 @@ def claim_media(company_id):
 
 def claim_media_after(photo_id):
     """A media task on `photo_id` ended, or waits for its retry: `claim_media` for its
-    company (nothing if the photo is gone: the company's next task or the sweep claims)."""
-    company_id = db.session.execute(select(Photo.company_id).where(Photo.id == photo_id)).scalar()
-    return [] if company_id is None else claim_media(company_id)
+    company if it has work held back (one statement otherwise: the common case). Nothing
+    if the photo is gone: the company's next task or the sweep claims."""
+    held = aliased(Photo)
+    company_id = db.session.execute(select(Photo.company_id).where(
+        Photo.id == photo_id,
+        select(held.id).where(held.company_id == Photo.company_id, held.media_status == MediaStatus.QUEUED.value,
+                              held.media_dispatched_at.is_(None)).exists())).scalar()
+    if company_id is None:
+        db.session.commit()
+        return []
+    return claim_media(company_id)
 
 
 def request_ids(photo_ids, column=Photo.request_id):
