@@ -100,9 +100,7 @@ def media_marker(company_id):
     """The media marker for a photo of `company_id` whose media work is made due now: now
     (send it after the commit) while the company has room under DISPATCH_PER_COMPANY,
     else None (held back: after the commit, send `claim_media(company_id)` instead)."""
-    busy = db.session.execute(select(func.count()).where(Photo.company_id == company_id,
-                                                         _media_with_broker())).scalar_one()
-    return utcnow() if busy < current_app.config["DISPATCH_PER_COMPANY"] else None
+    return utcnow() if _media_room(company_id) > 0 else None
 
 
 def claim_media(company_id):
@@ -113,9 +111,7 @@ def claim_media(company_id):
     Either sees the other's commit, so held-back work never waits for the sweep because
     the two ran at the same time. The rows are locked until the commit: a claim at the
     same time skips them."""
-    busy = db.session.execute(select(func.count()).where(Photo.company_id == company_id,
-                                                         _media_with_broker())).scalar_one()
-    room = current_app.config["DISPATCH_PER_COMPANY"] - busy
+    room = _media_room(company_id)
     if room <= 0:
         db.session.commit()
         return []
@@ -173,6 +169,13 @@ def _stale():
 def _not_with_broker(marker):
     """Never handed over, or handed over so long ago that the work counts as lost."""
     return or_(marker.is_(None), marker < _stale())
+
+
+def _media_room(company_id):
+    """How many more media tasks the company may have with the broker now."""
+    busy = db.session.execute(select(func.count()).where(Photo.company_id == company_id,
+                                                         _media_with_broker())).scalar_one()
+    return current_app.config["DISPATCH_PER_COMPANY"] - busy
 
 
 def _media_with_broker():
