@@ -182,20 +182,11 @@ def _uploader(pid):
     return ThreadPoolExecutor(max_workers=4, thread_name_prefix="store-put")
 
 
-def put_objects(objects):
-    """Store each (key, data, content_type) of `objects` side by side (the client is
-    thread safe); returns once every one has ended. If any failed, raises the first
-    failure (DependencyUnavailable for an outage) after all have ended, so a caller that
-    records nothing then leaves nothing half-recorded, and no write outlives the call."""
-    with storing() as put:
-        for item in objects:
-            put(*item)
-
-
 @contextmanager
 def storing():
     """Within: `put(key, data, content_type)` starts storing an object and returns at
-    once, so the caller goes on (making the next derivative) while it is sent. The block
+    once, so the caller goes on (making the next derivative) while it is sent; objects
+    are stored side by side (the client is thread safe). The block
     ends once every write has ended; then the first failure is raised (DependencyUnavailable
     for an outage), unless the block itself raised: its own error goes on. No write
     outlives the block."""

@@ -13,10 +13,10 @@ from flask import current_app
 from photoservice import request_ids, work
 from photoservice.database import DATABASE_UNAVAILABLE, utcnow
 from photoservice.errors import DependencyUnavailable
+from photoservice.extensions import db
 from photoservice.photos import deletions, events, lifecycle, multipart
 from photoservice.processing import media
 from photoservice.processing import services as processing
-from photoservice.extensions import db
 from photoservice.queue import by_request, enqueue, message_headers, send_claimed
 from photoservice.redaction import redacted_error
 from photoservice.sweep_lock import sweep_lock
