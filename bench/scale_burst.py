@@ -29,6 +29,7 @@ import urllib3
 
 from bench.photos import photo_file
 from bench.run import gunicorn
+from bench.scale_list import percentile
 from devstack.seaweed import SeaweedS3
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,7 @@ FIFO = 1_000_000  # a share no company reaches: first in, first out
 #: Pool processes of each queue's worker process: the `celery` queue's as the Procfile's
 #: `worker` has by default; the media work gets one, so it never takes both cores.
 POOL = {"celery": 2, "media": 1}
-CELERY = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "celery")
+CELERY = str(ROOT / ".venv" / "bin" / "celery")
 
 
 def exif(n):
@@ -96,10 +97,6 @@ def wait_finished(app, ids, timeout=900):
     return times
 
 
-def p(values, share):
-    return sorted(values)[min(len(values) - 1, int(len(values) * share))]
-
-
 def one_run(app, url, keys, content, burst):
     """The burst and the other company's photo, then the re-queue and the other
     company's second photo; the figures of one run."""
@@ -122,9 +119,9 @@ def one_run(app, url, keys, content, burst):
     metadata = [max(0.0, times[i][0] - at) for i, _, at in done]
     media = [max(0.0, times[i][1] - at) for i, _, at in done]
     return {"finalize_spread_s": spread,
-            "metadata_from_create_p99_s": p(from_create, 0.99),
-            "metadata_p50_s": statistics.median(metadata), "metadata_p99_s": p(metadata, 0.99),
-            "media_p50_s": statistics.median(media), "media_p99_s": p(media, 0.99),
+            "metadata_from_create_p99_s": percentile(from_create, 0.99),
+            "metadata_p50_s": statistics.median(metadata), "metadata_p99_s": percentile(metadata, 0.99),
+            "media_p50_s": statistics.median(media), "media_p99_s": percentile(media, 0.99),
             "other_company_s": max(times[other_id]) - other_at,
             "requeue_other_company_s": during_requeue(app, url, keys, content, [i for i, _, _ in done])}
 
@@ -132,9 +129,9 @@ def one_run(app, url, keys, content, burst):
 def during_requeue(app, url, keys, content, library):
     """Re-queue the media of the burst company's `library`, then send one photo of the
     other company: seconds from its finalize to both kinds of its work done."""
+    from photoservice.extensions import db
     from photoservice.photos.models import Photo
     from photoservice.photos.rebuild import requeue_media
-    from photoservice.extensions import db
     with app.app_context():
         company_id = db.session.get(Photo, library[0]).company_id
         for _ in requeue_media(company_id=company_id):
@@ -147,10 +144,10 @@ def during_requeue(app, url, keys, content, library):
 
 def run(context, burst=BURST):
     """Both runs (first in, first out, then the fair share) on a fresh SeaweedFS."""
+    from bench.pipeline import stack_environment
     from photoservice import create_app
     from photoservice.demo import seed_company
     from photoservice.extensions import db
-    from bench.pipeline import stack_environment
 
     content = photo_file(0, SIZE).read_bytes()
     results = {}

@@ -47,7 +47,8 @@ def deep_cursor(session, app_url):
     return body.get("next_cursor")
 
 
-def _percentile(samples, share):
+def percentile(samples, share):
+    """The sample at `share` (0.99: p99) of `samples`, by rank."""
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
@@ -72,7 +73,7 @@ def measure(session, servers, query, requests_per_round, rounds, postgres_pid):
             for part in ("web", "postgres"):
                 spent[name][part] += used[part]
     total = requests_per_round * rounds
-    return {name: {"p50_ms": statistics.median(samples[name]), "p99_ms": _percentile(samples[name], 0.99),
+    return {name: {"p50_ms": statistics.median(samples[name]), "p99_ms": percentile(samples[name], 0.99),
                    "cpu_ms": {part: 1000 * seconds / total for part, seconds in spent[name].items()}}
             for name in servers}
 
